@@ -1,0 +1,1 @@
+"""Chat platform adapters: they translate platform events into core requests and render core replies."""

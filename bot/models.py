@@ -1,0 +1,73 @@
+"""Plain data passed between the pipeline stages and out to adapters and JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+ActorKind = Literal["person", "organization", "place", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of the article text, with character offsets into that text."""
+
+    text: str
+    start: int
+    end: int
+    paragraph: int  # index of the paragraph (blank-line separated block) holding the sentence
+    index: int  # position of the sentence in the article, from 0
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str  # canonical display name ("United States", "Kim Jong Un")
+    kind: ActorKind
+    mentions: int
+    aliases: tuple[str, ...] = ()  # other surface forms seen in the text ("US", "U.S.", "Kim")
+    salience: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "mentions": self.mentions}
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    text: str  # as written ("last October")
+    value: str  # ISO 8601 at its real granularity: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Www
+    start: int  # character offsets into the article text
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "value": self.value, "start": self.start, "end": self.end}
+
+
+@dataclass(slots=True)
+class Article:
+    """What extraction yields: the clean article text and what we know about it."""
+
+    text: str
+    title: str | None = None
+    published: date | None = None
+    url: str | None = None
+
+
+@dataclass(slots=True)
+class Briefing:
+    title: str | None
+    url: str | None
+    published: date | None
+    summary: list[str]
+    actors: list[Actor] = field(default_factory=list)
+    dates: list[DateMention] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "summary": list(self.summary),
+            "actors": [a.to_dict() for a in self.actors],
+            "dates": [d.to_dict() for d in self.dates],
+        }
