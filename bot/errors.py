@@ -20,22 +20,83 @@ class BriefError(Exception):
         return {"code": self.code, "message": self.message}
 
 
-def _error(code: str, message: str) -> type[BriefError]:
-    return type(code.title().replace("_", "") + "Error", (BriefError,), {"code": code, "default_message": message})
+class InvalidUrlError(BriefError):
+    code = "invalid_url"
+    default_message = "That doesn't look like a web address I can open (only http and https links)."
 
 
-InvalidUrlError = _error("invalid_url", "That doesn't look like a web address I can open (only http and https links).")
-BlockedAddressError = _error("blocked_address", "That link points to a private or internal address; I won't fetch it.")
-UnreachableError = _error("unreachable", "I couldn't reach that site.")
-NotFoundError = _error("not_found", "That page doesn't exist (HTTP 404).")
-ForbiddenError = _error("forbidden", "That site refused to give me the page (HTTP 403).")
-HttpError = _error("http_error", "That site answered with an error.")
-UpstreamError = _error("upstream_error", "That site is having trouble right now (server error); try again later.")
-FetchTimeoutError = _error("timeout", "That site took too long to answer.")
-TooLargeError = _error("too_large", "That page is too large for me to brief.")
-TooManyRedirectsError = _error("too_many_redirects", "That link redirects too many times.")
-UnsupportedTypeError = _error("unsupported_type", "I can't brief this kind of file; I only read web pages and plain text.")
-NotAnArticleError = _error("not_an_article", "I couldn't find an article on that page.")
-TooShortError = _error("too_short", "That text is too short to summarize.")
-UnsupportedLanguageError = _error("unsupported_language", "I can only brief articles in English for now.")
-BadInputError = _error("bad_input", "I need a link, a page or some text to brief.")
+class BlockedAddressError(BriefError):
+    code = "blocked_address"
+    default_message = "That link points to a private or internal address; I won't fetch it."
+
+
+class UnreachableError(BriefError):
+    code = "unreachable"
+    default_message = "I couldn't reach that site."
+
+
+class NotFoundError(BriefError):
+    code = "not_found"
+    default_message = "That page doesn't exist (HTTP 404)."
+
+
+class ForbiddenError(BriefError):
+    code = "forbidden"
+    default_message = "That site refused to give me the page (HTTP 403)."
+
+
+class HttpError(BriefError):
+    code = "http_error"
+    default_message = "That site answered with an error."
+
+
+class UpstreamError(BriefError):
+    code = "upstream_error"
+    default_message = "That site is having trouble right now (server error); try again later."
+
+
+class FetchTimeoutError(BriefError):
+    code = "timeout"
+    default_message = "That site took too long to answer."
+
+
+class TooLargeError(BriefError):
+    code = "too_large"
+    default_message = "That page is too large for me to brief."
+
+
+class TooManyRedirectsError(BriefError):
+    code = "too_many_redirects"
+    default_message = "That link redirects too many times."
+
+
+class UnsupportedTypeError(BriefError):
+    code = "unsupported_type"
+    default_message = "I can't brief this kind of file; I only read web pages and plain text."
+
+
+class NotAnArticleError(BriefError):
+    code = "not_an_article"
+    default_message = "I couldn't find an article on that page."
+
+
+class TooShortError(BriefError):
+    code = "too_short"
+    default_message = "That text is too short to summarize."
+
+
+class UnsupportedLanguageError(BriefError):
+    code = "unsupported_language"
+    default_message = "I can only brief articles in English for now."
+
+
+class BadInputError(BriefError):
+    code = "bad_input"
+    default_message = "I need a link, a page or some text to brief."
+
+
+class InternalError(BriefError):
+    """Shown in place of a fault (a bug); the fault itself is logged with its traceback, never shown."""
+
+    code = "internal_error"
+    default_message = "Sorry, something went wrong on my side while briefing that."

@@ -71,3 +71,13 @@ class Briefing:
             "actors": [a.to_dict() for a in self.actors],
             "dates": [d.to_dict() for d in self.dates],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What a worker briefs: pasted text or an already fetched page (fetching stays on the event loop)."""
+
+    text: str | None = None
+    html: str | None = None
+    url: str | None = None
+    published: date | None = None  # given by the caller; wins over the date found in the page

@@ -1,0 +1,139 @@
+"""Command line: `briefbot brief SOURCE` and `briefbot batch`; every command takes `--config FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from contextlib import AsyncExitStack
+from datetime import date
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.errors import BadInputError, BriefError, InternalError
+from bot.models import Briefing
+
+log = logging.getLogger("briefbot")
+
+EXIT_OK, EXIT_BRIEF_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2021-09-01") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="settings file (see config.example.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser = argparse.ArgumentParser(prog="briefbot", description="Turn news articles into short briefings.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    brief = commands.add_parser("brief", parents=[common], help="brief one article")
+    brief.add_argument("source", nargs="?", default="-", help="http(s) URL, HTML or text file, or - for stdin")
+    brief.add_argument("--json", action="store_true", help="print the briefing as JSON")
+    brief.add_argument("--published", type=_iso_date, metavar="YYYY-MM-DD", help="publication date")
+    brief.set_defaults(handler=_brief_command)
+
+    batch = commands.add_parser("batch", parents=[common], help="brief JSON Lines from stdin")
+    batch.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
+    batch.set_defaults(handler=_batch_command)
+    return parser
+
+
+def _read_local(source: str) -> tuple[str, bool]:
+    """Text of a file or stdin, and whether it is HTML."""
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    from bot.fetch import decode_body  # noqa: PLC0415 - keeps `--help` fast
+
+    text = decode_body(data, None)
+    head = text[:2048].lstrip().lower()
+    is_html = source.lower().endswith((".html", ".htm", ".xhtml")) or head.startswith(("<!doctype html", "<html"))
+    return text, is_html
+
+
+async def _brief_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.briefer import Briefer  # noqa: PLC0415
+    from bot.fetch import Fetcher  # noqa: PLC0415
+    from bot.render import format_text  # noqa: PLC0415
+    from bot.workers import BriefingWorkers  # noqa: PLC0415
+
+    async with AsyncExitStack() as stack:
+        fetcher = await stack.enter_async_context(Fetcher(settings.fetch))
+        workers = await stack.enter_async_context(BriefingWorkers.in_thread(settings))
+        briefer = Briefer(fetcher, workers)
+        source: str = args.source
+        briefing: Briefing
+        if source.startswith(("http://", "https://")) or "://" in source:
+            briefing = await briefer.brief_url(source, published=args.published)
+        else:
+            try:
+                text, is_html = _read_local(source)
+            except OSError as exc:
+                raise BadInputError(f"Can't read {source}: {exc.strerror}.") from None
+            if is_html:
+                briefing = await briefer.brief_html(text, published=args.published)
+            else:
+                briefing = await briefer.brief_text(text, published=args.published)
+    if args.json:
+        print(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        shown = settings.briefing
+        print(format_text(briefing, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown))
+    return EXIT_OK
+
+
+async def _stdin_lines():  # type: ignore[no-untyped-def]
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        yield line
+
+
+async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.batch import run_batch  # noqa: PLC0415
+    from bot.briefer import Briefer  # noqa: PLC0415
+    from bot.fetch import Fetcher  # noqa: PLC0415
+    from bot.workers import BriefingWorkers  # noqa: PLC0415
+
+    async def write(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    async with Fetcher(settings.fetch) as fetcher, BriefingWorkers.in_processes(settings, args.workers) as workers:
+        await workers.warm_up()
+        await run_batch(_stdin_lines(), Briefer(fetcher, workers), write)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as error:
+        print(f"briefbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(args.handler(args, settings))
+    except BriefError as error:
+        log.info("brief failed: %s", error.code)
+        print(f"briefbot: {error.message} [{error.code}]", file=sys.stderr)
+        return EXIT_BRIEF_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log.error("unexpected failure", exc_info=args.verbose)
+        print(f"briefbot: {InternalError().message} [{InternalError.code}]", file=sys.stderr)
+        return EXIT_BRIEF_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
