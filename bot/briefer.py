@@ -23,7 +23,9 @@ class Briefer:
             return await self._workers.brief(Source(text=page.text, url=page.url, published=published))
         return await self._workers.brief(Source(html=page.text, url=page.url, published=published))
 
-    async def brief_html(self, html: str, *, url: str | None = None, published: date | None = None) -> Briefing:
+    async def brief_html(
+        self, html: str, *, url: str | None = None, published: date | None = None
+    ) -> Briefing:
         return await self._workers.brief(Source(html=html, url=url, published=published))
 
     async def brief_text(self, text: str, *, published: date | None = None) -> Briefing:

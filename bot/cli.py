@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     brief = commands.add_parser("brief", parents=[common], help="brief one article")
-    brief.add_argument("source", nargs="?", default="-", help="http(s) URL, HTML or text file, or - for stdin")
+    brief.add_argument(
+        "source", nargs="?", default="-", help="http(s) URL, HTML or text file, or - for stdin"
+    )
     brief.add_argument("--json", action="store_true", help="print the briefing as JSON")
     brief.add_argument("--published", type=_iso_date, metavar="YYYY-MM-DD", help="publication date")
     brief.set_defaults(handler=_brief_command)
@@ -53,7 +55,9 @@ def _read_local(source: str) -> tuple[str, bool]:
 
     text = decode_body(data, None)
     head = text[:2048].lstrip().lower()
-    is_html = source.lower().endswith((".html", ".htm", ".xhtml")) or head.startswith(("<!doctype html", "<html"))
+    is_html = source.lower().endswith((".html", ".htm", ".xhtml")) or head.startswith(
+        ("<!doctype html", "<html")
+    )
     return text, is_html
 
 
@@ -103,7 +107,10 @@ async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    async with Fetcher(settings.fetch) as fetcher, BriefingWorkers.in_processes(settings, args.workers) as workers:
+    async with (
+        Fetcher(settings.fetch) as fetcher,
+        BriefingWorkers.in_processes(settings, args.workers) as workers,
+    ):
         await workers.warm_up()
         await run_batch(_stdin_lines(), Briefer(fetcher, workers), write)
     return EXIT_OK

@@ -57,25 +57,31 @@ def _network(key: str, value: Any) -> IPNetwork:
         raise ConfigError(f"{key}: {value!r} is not a CIDR network such as 127.0.0.0/8") from exc
 
 
+def _coerce(key: str, default: Any, value: Any) -> Any:
+    """Check one value against the type of its default; the error names the key."""
+    if isinstance(default, tuple):
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: must be a list")
+        return tuple(_network(key, v) for v in value)
+    if isinstance(value, bool) or not isinstance(
+        value, type(default) | (int if isinstance(default, float) else str)
+    ):
+        raise ConfigError(f"{key}: must be a {type(default).__name__}, not {value!r}")
+    if isinstance(default, int | float) and (value < 0 or (value == 0 and default != 0)):
+        raise ConfigError(f"{key}: must be positive, not {value!r}")
+    return type(default)(value)
+
+
 def _section(cls: type, name: str, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] must be a table")
-    known = {f.name: f for f in fields(cls)}
+    defaults = cls()
+    known = {f.name for f in fields(cls)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        full = f"{name}.{key}"
         if key not in known:
-            raise ConfigError(f"{full}: unknown setting (known: {', '.join(sorted(known))})")
-        default = getattr(cls(), key)
-        if isinstance(default, tuple):
-            if not isinstance(value, list):
-                raise ConfigError(f"{full}: must be a list")
-            value = tuple(_network(full, v) for v in value)
-        elif isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default) | int):
-            raise ConfigError(f"{full}: must be a {type(default).__name__}, not {value!r}")
-        elif isinstance(default, int | float) and (value < 0 or (value == 0 and default != 0)):
-            raise ConfigError(f"{full}: must be positive, not {value!r}")
-        values[key] = type(default)(value) if isinstance(default, float) else value
+            raise ConfigError(f"{name}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+        values[key] = _coerce(f"{name}.{key}", getattr(defaults, key), value)
     return cls(**values)
 
 

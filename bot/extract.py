@@ -35,7 +35,11 @@ def extract_article(html: str, *, url: str | None = None, today: date | None = N
         include_images=False,
         with_metadata=True,
         # Metadata and <time> only: htmldate's extensive search guesses from body text ("January 2021").
-        date_extraction_params={"original_date": True, "extensive_search": False, "max_date": today.isoformat()},
+        date_extraction_params={
+            "original_date": True,
+            "extensive_search": False,
+            "max_date": today.isoformat(),
+        },
     )
     if document is None or not document.text:
         raise NotAnArticleError()

@@ -99,7 +99,9 @@ def brief_article(article: Article, settings: Settings, *, title_in_text: bool =
         raise TooShortError()
     _check_language(words)
 
-    chosen = summarize(sentences, max_sentences=settings.summary.sentences, max_chars=settings.summary.max_chars)
+    chosen = summarize(
+        sentences, max_sentences=settings.summary.sentences, max_chars=settings.summary.max_chars
+    )
     summary = [" ".join(strip_dateline(s.text).split()) for s in chosen]
     doc = get_pipeline()(masked)
     anchor = article.published or date.today()

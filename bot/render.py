@@ -9,7 +9,7 @@ from bot.models import Actor, Briefing, DateMention
 
 
 def human_date(value: str) -> str:
-    """ISO value at its granularity → words: "2021-09-09" → "9 September 2021", "2021-W36" → "week 36 of 2021"."""
+    """ISO value at its granularity → words: "2021-09-09" → "9 September 2021", "2021-01" → "January 2021"."""
     try:
         if "-W" in value:
             year, week = value.split("-W")

@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings, parse_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_example_config_documents_the_defaults() -> None:
+    assert load_settings(ROOT / "config.example.toml") == Settings()
+
+
+def test_allow_list_is_parsed_as_networks() -> None:
+    settings = parse_settings({"fetch": {"allow_private_networks": ["127.0.0.2/32", "fd00::/8"]}})
+    assert [str(n) for n in settings.fetch.allow_private_networks] == ["127.0.0.2/32", "fd00::/8"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ({"fetch": {"max_byte": 1}}, "fetch.max_byte"),
+        ({"fetch": {"max_bytes": "big"}}, "fetch.max_bytes"),
+        ({"fetch": {"allow_private_networks": ["localhost"]}}, "fetch.allow_private_networks"),
+        ({"fetch": {"allow_private_networks": "10.0.0.0/8"}}, "fetch.allow_private_networks"),
+        ({"summary": {"sentences": 0}}, "summary.sentences"),
+        ({"summary": {"sentences": True}}, "summary.sentences"),
+        ({"sumary": {}}, "[sumary]"),
+    ],
+)
+def test_bad_settings_name_the_key(raw: dict, named: str) -> None:
+    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        parse_settings(raw)
+
+
+def test_unreadable_or_invalid_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[fetch\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad)
