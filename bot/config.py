@@ -63,9 +63,8 @@ def _coerce(key: str, default: Any, value: Any) -> Any:
         if not isinstance(value, list):
             raise ConfigError(f"{key}: must be a list")
         return tuple(_network(key, v) for v in value)
-    if isinstance(value, bool) or not isinstance(
-        value, type(default) | (int if isinstance(default, float) else str)
-    ):
+    allowed = (int, float) if isinstance(default, float) else type(default)
+    if isinstance(value, bool) or not isinstance(value, allowed):
         raise ConfigError(f"{key}: must be a {type(default).__name__}, not {value!r}")
     if isinstance(default, int | float) and (value < 0 or (value == 0 and default != 0)):
         raise ConfigError(f"{key}: must be positive, not {value!r}")
