@@ -16,38 +16,30 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[2] / "shared" / "bench" / "data"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _FILLER = [
-    *(
-        [
-            "markets",
-            "council",
-            "weather",
-            "sport",
-            "culture",
-            "travel",
-            "science",
-            "health",
-            "opinion",
-            "video",
-            "podcast",
-            "climate",
-        ]
-    ),
-    *(
-        [
-            "energy",
-            "housing",
-            "schools",
-            "transport",
-            "election",
-            "football",
-            "tennis",
-            "cinema",
-            "music",
-            "books",
-            "food",
-            "technology",
-        ]
-    ),
+    "markets",
+    "council",
+    "weather",
+    "sport",
+    "culture",
+    "travel",
+    "science",
+    "health",
+    "opinion",
+    "video",
+    "podcast",
+    "climate",
+    "energy",
+    "housing",
+    "schools",
+    "transport",
+    "election",
+    "football",
+    "tennis",
+    "cinema",
+    "music",
+    "books",
+    "food",
+    "technology",
 ]
 
 
