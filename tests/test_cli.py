@@ -1,0 +1,75 @@
+"""`briefbot` as a user runs it: real processes, real exit codes, one-line errors, never a traceback."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
+EXAMPLE = ROOT / "examples" / "harbour_tunnel.html"
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BRIEFBOT, *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+
+
+def test_brief_example_page_as_text() -> None:
+    result = run("brief", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Helsinki and Tallinn sign deal to study undersea rail tunnel"
+    assert "published 2026-03-12" in lines[1]
+    assert sum(line.startswith("• ") for line in lines) == 3
+    assert any(line.startswith("Key actors: ") for line in lines)
+    assert "2 February 2026 (2026-02-02)" in result.stdout
+
+
+def test_brief_stdin_as_json() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    result = run("brief", "-", "--json", "--published", "2026-03-12", stdin=text)
+    assert result.returncode == 0, result.stderr
+    briefing = json.loads(result.stdout)
+    assert set(briefing) == {"title", "url", "published", "summary", "actors", "dates"}
+    assert briefing["published"] == "2026-03-12"
+    assert all(set(a) == {"name", "kind", "mentions"} for a in briefing["actors"])
+    assert all(set(d) == {"text", "value", "start", "end"} for d in briefing["dates"])
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("brief", "no-such-file.txt"), "bad_input"),
+        (("brief", "ftp://example.org/file.txt"), "invalid_url"),
+        (("brief", "http://127.0.0.1:9/"), "blocked_address"),
+        (("brief", "http://169.254.169.254/latest/meta-data/"), "blocked_address"),
+        (("brief", "http://[::1]:9/"), "blocked_address"),
+    ],
+)
+def test_errors_are_one_friendly_line(args: tuple[str, ...], code: str) -> None:
+    result = run(*args)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("briefbot: ")
+    assert result.stderr.rstrip().endswith(f"[{code}]")
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[fetch]\ntimeout_secs = 3\n")
+    result = run("brief", str(EXAMPLE), "--config", str(config))
+    assert result.returncode == 2
+    assert "fetch.timeout_secs" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_published_date_is_a_usage_error() -> None:
+    result = run("brief", str(EXAMPLE), "--published", "yesterday")
+    assert result.returncode == 2
+    assert "not a date like 2021-09-01" in result.stderr
