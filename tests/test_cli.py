@@ -14,7 +14,7 @@ EXAMPLE = ROOT / "examples" / "harbour_tunnel.html"
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [BRIEFBOT, *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT
+        [BRIEFBOT, *args], check=False, input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT
     )
 
 
