@@ -25,5 +25,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python bench/speed.py
+$(VENV)/.bench-installed: $(STAMP) requirements-bench.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-bench.lock
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/speed.py --baseline
