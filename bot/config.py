@@ -44,10 +44,53 @@ class BriefingSettings:
 
 
 @dataclass(frozen=True)
+class ChatSettings:
+    """How the bot behaves in every channel, on every platform."""
+
+    auto_brief: bool = True  # brief links pasted in channels; each channel can change it with /brief auto
+    max_links_per_message: int = 3
+    cache_ttl_seconds: float = 600.0  # the same link from many channels within this time is briefed once
+    cache_max_entries: int = 1000
+    max_pending_briefings: int = 100  # beyond this the bot says it is busy instead of queueing forever
+    user_briefings_per_minute: float = 6.0
+    user_burst: int = 3
+    channel_briefings_per_minute: float = 20.0
+    channel_burst: int = 10
+    database: str = "briefbot.sqlite3"  # channel preferences; relative to the working directory
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    mode: str = "socket"  # "socket" (no public URL needed) or "http" (Events API with signed requests)
+    bot_token_env: str = "SLACK_BOT_TOKEN"  # names of environment variables: secrets never live in this file
+    app_token_env: str = "SLACK_APP_TOKEN"  # Socket Mode only
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"  # HTTP mode only
+    api_base_url: str = "https://slack.com/api/"  # GovSlack and proxies use another
+    http_host: str = "0.0.0.0"  # HTTP mode must be reachable by Slack
+    http_port: int = 3000
+    http_path: str = "/slack/events"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("socket", "http"):
+            raise ConfigError(f'slack.mode: must be "socket" or "http", not {self.mode!r}')
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    token_env: str = "DISCORD_TOKEN"
+    message_content_intent: bool = False  # privileged: enable it in the developer portal first
+    api_base_url: str = "https://discord.com/api/v10"  # e.g. a REST rate-limit proxy
+    gateway_url: str = "wss://gateway.discord.gg/"
+
+
+@dataclass(frozen=True)
 class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
 
 
 def _network(key: str, value: Any) -> IPNetwork:
@@ -64,8 +107,10 @@ def _coerce(key: str, default: Any, value: Any) -> Any:
             raise ConfigError(f"{key}: must be a list")
         return tuple(_network(key, v) for v in value)
     allowed = (int, float) if isinstance(default, float) else type(default)
-    if isinstance(value, bool) or not isinstance(value, allowed):
+    if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, allowed):
         raise ConfigError(f"{key}: must be a {type(default).__name__}, not {value!r}")
+    if isinstance(default, bool):
+        return value
     if isinstance(default, int | float) and (value < 0 or (value == 0 and default != 0)):
         raise ConfigError(f"{key}: must be positive, not {value!r}")
     return type(default)(value)

@@ -1,3 +1,5 @@
+import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,16 @@ def test_unreadable_or_invalid_file(tmp_path: Path) -> None:
     bad.write_text("[fetch\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(bad)
+
+
+def test_example_config_mentions_every_setting() -> None:
+    raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    for section in fields(Settings):
+        documented = set(raw.get(section.name, {}))
+        known = {f.name for f in fields(type(getattr(Settings(), section.name)))}
+        assert documented == known, f"[{section.name}] in config.example.toml"
+
+
+def test_choices_are_checked() -> None:
+    with pytest.raises(ConfigError, match=r"slack\.mode"):
+        parse_settings({"slack": {"mode": "webhook"}})
