@@ -1,0 +1,168 @@
+"""The chat bot's behaviour, platform-neutral: pasted links, /brief commands, mentions.
+
+Adapters call `on_message` and `on_command` with neutral values and render the Outcomes they get back; this
+module never sees a platform SDK. Briefing work goes through the Briefer (fetch on the loop, NLP in the
+worker pool), behind a cache, per-user and per-channel rate limits, and a cap on pending work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
+
+from bot.chat.cache import SingleFlightCache
+from bot.chat.links import canonical_url, find_links
+from bot.chat.model import Notice, Outcome, Person, Place
+from bot.chat.ratelimit import RateLimiter
+from bot.config import ChatSettings
+from bot.errors import BriefError, InternalError
+from bot.models import Briefing
+
+log = logging.getLogger(__name__)
+
+HELP = """\
+*briefbot* turns news articles into short briefings: a summary, the key actors and the key dates.
+• Paste a link in a channel: I answer in its thread (when automatic briefings are on here).
+• `/brief <link>` or `/brief <pasted text>`: a briefing for everyone in the channel.
+• Mention me with a link: same as /brief.
+• `/brief auto on` / `/brief auto off` / `/brief auto`: automatic briefings of pasted links in this channel.
+• `/brief help`: this message. Errors are shown only to you."""
+
+
+class Briefs(Protocol):
+    async def brief_url(self, url: str) -> Briefing: ...
+    async def brief_text(self, text: str) -> Briefing: ...
+
+
+class ChannelPrefs(Protocol):
+    async def auto_brief(self, platform: str, channel: str) -> bool | None: ...
+    async def set_auto_brief(self, platform: str, channel: str, enabled: bool) -> None: ...
+
+
+class BusyError(BriefError):
+    code = "busy"
+    default_message = "I'm busy with other briefings right now; please try again in a minute."
+
+
+class SlowDownError(BriefError):
+    code = "rate_limited"
+    default_message = "You're asking for briefings faster than I can write them; please try again shortly."
+
+
+class ChatCore:
+    def __init__(
+        self,
+        briefer: Briefs,
+        prefs: ChannelPrefs,
+        settings: ChatSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._briefer = briefer
+        self._prefs = prefs
+        self._settings = settings
+        self._cache: SingleFlightCache[Briefing] = SingleFlightCache(
+            settings.cache_ttl_seconds, settings.cache_max_entries, clock
+        )
+        self._per_user = RateLimiter(settings.user_briefings_per_minute, settings.user_burst, clock)
+        self._per_channel = RateLimiter(settings.channel_briefings_per_minute, settings.channel_burst, clock)
+        self._pending = 0
+
+    # --- events -------------------------------------------------------------------------------------
+
+    async def on_message(self, where: Place, person: Person, text: str) -> AsyncIterator[Outcome]:
+        """A channel message: one briefing per article link, in order, when the channel wants them."""
+        if person.is_bot:
+            return  # never answer bots, ourselves included: no loops
+        links = find_links(text, self._settings.max_links_per_message)
+        if not links or not await self.auto_brief_enabled(where):
+            return
+        jobs = [asyncio.ensure_future(self._guarded(where, person, self._url_job(url))) for url in links]
+        try:
+            for job in jobs:
+                outcome = await job
+                if outcome is not None:
+                    yield outcome
+        finally:
+            for job in jobs:
+                job.cancel()
+
+    async def on_command(self, where: Place, person: Person, text: str) -> Outcome:
+        """`/brief …` (or a mention): help, channel settings, or a briefing of a link or pasted text."""
+        words = text.split()
+        first = words[0].lower() if words else "help"
+        if first in ("help", "?"):
+            return Outcome(Notice(HELP), private=True)
+        if first == "auto" and len(words) <= 2:
+            return await self._auto_command(where, words[1].lower() if len(words) == 2 else None)
+        links = find_links(text, 1)
+        # A link with a word or two around it ("/brief <url> please") is a link; anything longer is text.
+        job = self._url_job(links[0]) if links and len(words) <= 3 else self._text_job(text)
+        outcome = await self._guarded(where, person, job, quiet_limits=False)
+        assert outcome is not None
+        return outcome
+
+    # --- settings -----------------------------------------------------------------------------------
+
+    async def auto_brief_enabled(self, where: Place) -> bool:
+        chosen = await self._prefs.auto_brief(where.platform, where.channel)
+        return self._settings.auto_brief if chosen is None else chosen
+
+    async def _auto_command(self, where: Place, value: str | None) -> Outcome:
+        if value is None:
+            state = "on" if await self.auto_brief_enabled(where) else "off"
+            return Outcome(Notice(f"Automatic briefings of pasted links are {state} in this channel."), True)
+        if value not in ("on", "off"):
+            return Outcome(
+                Notice("Use `/brief auto on` or `/brief auto off`.", code="bad_input"), private=True
+            )
+        await self._prefs.set_auto_brief(where.platform, where.channel, value == "on")
+        log.info("auto_brief %s in %s", value, where.channel_key)
+        verb = "will now brief" if value == "on" else "will no longer brief"
+        return Outcome(Notice(f"OK: I {verb} links pasted in this channel."))
+
+    # --- briefing work ------------------------------------------------------------------------------
+
+    def _url_job(self, url: str) -> Callable[[], Awaitable[Briefing]]:
+        return lambda: self._cache.get(canonical_url(url), lambda: self._briefer.brief_url(url))
+
+    def _text_job(self, text: str) -> Callable[[], Awaitable[Briefing]]:
+        return lambda: self._briefer.brief_text(text)
+
+    async def _guarded(
+        self,
+        where: Place,
+        person: Person,
+        job: Callable[[], Awaitable[Briefing]],
+        *,
+        quiet_limits: bool = True,
+    ) -> Outcome | None:
+        """Run one briefing under the limits; user-caused failures become a private Notice, faults an apology.
+
+        For pasted links (quiet_limits) a rate limit drops the briefing with a log line instead of a reply,
+        so a flood of links cannot make the bot flood the channel with complaints either.
+        """
+        try:
+            if not self._per_user.allow(person.key(where.platform)) or not self._per_channel.allow(
+                where.channel_key
+            ):
+                if quiet_limits:
+                    log.info("rate limit: dropping a pasted link in %s", where.channel_key)
+                    return None
+                raise SlowDownError()
+            if self._pending >= self._settings.max_pending_briefings:
+                raise BusyError()
+            self._pending += 1
+            try:
+                return Outcome(await job())
+            finally:
+                self._pending -= 1
+        except BriefError as error:
+            log.info("briefing refused in %s: %s", where.channel_key, error.code)
+            return Outcome(Notice(error.message, code=error.code), private=True)
+        except Exception:
+            log.exception("briefing failed in %s", where.channel_key)
+            return Outcome(Notice(InternalError().message, code=InternalError.code), private=True)
