@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from contextlib import AsyncExitStack
 from datetime import date
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import BadInputError, BriefError, InternalError
+from bot.logs import setup_logging
 from bot.models import Briefing
 
 log = logging.getLogger("briefbot")
@@ -41,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--json", action="store_true", help="print the briefing as JSON")
     brief.add_argument("--published", type=_iso_date, metavar="YYYY-MM-DD", help="publication date")
     brief.set_defaults(handler=_brief_command)
+
+    run = commands.add_parser("run", parents=[common], help="run the chat bot (the console without tokens)")
+    run.add_argument("--check", action="store_true", help="validate config and connectivity, then exit")
+    run.set_defaults(handler=_run_command)
 
     batch = commands.add_parser("batch", parents=[common], help="brief JSON Lines from stdin")
     batch.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
@@ -116,13 +122,18 @@ async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.launcher import check_bot, run_bot  # noqa: PLC0415 - the composition root
+
+    if args.check:
+        return await check_bot(settings, os.environ)
+    return await run_bot(settings, os.environ)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # The bot logs structured JSON lines; the one-shot commands log plain text for people.
+    setup_logging(logging.INFO if args.verbose else logging.WARNING, structured=args.command == "run")
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
@@ -130,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return asyncio.run(args.handler(args, settings))
+    except ConfigError as error:  # e.g. a token variable the config names is missing
+        print(f"briefbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except BriefError as error:
         log.info("brief failed: %s", error.code)
         print(f"briefbot: {error.message} [{error.code}]", file=sys.stderr)
