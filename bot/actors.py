@@ -28,6 +28,7 @@ KIND_OF_LABEL: dict[str, ActorKind] = {
     "LOC": "place",
     "FAC": "place",
 }
+_NOT_NAMES = frozenset("DATE TIME PERCENT MONEY QUANTITY ORDINAL CARDINAL".split())
 MAX_NAME_TOKENS = 8  # longer "names" are NER run-ons across a phrase
 BYLINE_MAX_WORDS = 12  # a "By ..." line longer than this is prose, not a byline
 # Salience weights: frequency dominates, an early first mention and a place in the summary break ties.
@@ -97,20 +98,24 @@ def find_actors(
 
 
 def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
-    if ent.label_ == "NORP":
-        country = country_of_demonym(_clean(ent.text)) if demonyms != "drop" else None
-        known = lookup(country) if country else None
-        if known is None:
-            return None
-        return _Mention(ent.text, "place", ent.start_char, ent.end_char, known, demonym=True)
-    kind = KIND_OF_LABEL.get(ent.label_)
-    if kind is None:
+    if ent.label_ in _NOT_NAMES:
         return None
     name = _clean(ent.text)
-    if _is_noise(name, ent, text):
+    known = lookup(name)  # a known name counts whatever the NER called it ("Yonhap" comes out as NORP)
+    if known is None and ent.label_ == "NORP":
+        return _demonym(ent, name, demonyms)
+    kind = KIND_OF_LABEL[known.label] if known else KIND_OF_LABEL.get(ent.label_)
+    if kind is None or _is_noise(name, ent, text):
         return None
-    known = lookup(name)
-    return _Mention(name, KIND_OF_LABEL[known.label] if known else kind, ent.start_char, ent.end_char, known)
+    return _Mention(name, kind, ent.start_char, ent.end_char, known)
+
+
+def _demonym(ent: Span, name: str, demonyms: DemonymMode) -> _Mention | None:
+    country = country_of_demonym(name) if demonyms != "drop" else None
+    known = lookup(country) if country else None
+    if known is None:
+        return None
+    return _Mention(name, "place", ent.start_char, ent.end_char, known, demonym=True)
 
 
 def _clean(text: str) -> str:
