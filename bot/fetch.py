@@ -1,0 +1,281 @@
+"""Fetch a pasted link safely: one aiohttp session, the address guard, caps on size, time and redirects.
+
+Every failure becomes a `BriefError` subclass; no aiohttp exception leaves `Fetcher.fetch()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import re
+from dataclasses import dataclass
+from types import TracebackType
+from typing import NoReturn
+
+import aiohttp
+import charset_normalizer
+from aiohttp.abc import AbstractResolver
+from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
+
+from bot.config import FetchSettings
+from bot.errors import (
+    BriefError,
+    FetchTimeoutError,
+    ForbiddenError,
+    HttpError,
+    InvalidUrlError,
+    NotFoundError,
+    TooLargeError,
+    TooManyRedirectsError,
+    UnreachableError,
+    UnsupportedTypeError,
+    UpstreamError,
+)
+from bot.netguard import GuardedResolver, check_literal_host
+
+BRIEFABLE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+SNIFF_BYTES = 512  # what browsers look at (WHATWG MIME sniffing)
+PRESCAN_BYTES = 4096  # <meta charset> must sit early in <head>; browsers scan the first 1024 bytes
+_CHUNK = 64 * 1024
+_HOST_CHARS = re.compile(r"^[A-Za-z0-9._\-]+$")  # after IDNA encoding; IPv6 literals are checked apart
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
+# Browsers decode these labels with a superset codec; pages labelled latin-1 routinely contain cp1252 quotes.
+_SUPERSETS = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030"}
+_BINARY_BYTES = frozenset([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF")
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<meta", b"<!--", b"<div", b"<p")
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str  # final URL after redirects
+    content_type: str  # "text/html", "application/xhtml+xml" or "text/plain"
+    text: str  # decoded body
+    charset: str  # the codec used to decode (Python's name for it)
+
+
+class Fetcher:
+    """Owns the one ClientSession of the process; use as `async with Fetcher(settings) as fetcher`."""
+
+    def __init__(self, settings: FetchSettings, *, resolver: AbstractResolver | None = None) -> None:
+        self._settings = settings
+        self._inner_resolver = resolver
+        self._session: aiohttp.ClientSession | None = None
+        self._guard: GuardedResolver | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        inner = self._inner_resolver or aiohttp.DefaultResolver()
+        self._guard = GuardedResolver(
+            inner, self._settings.allow_private_networks, owns_inner=self._inner_resolver is None
+        )
+        connector = aiohttp.TCPConnector(resolver=self._guard, limit=64, limit_per_host=4)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            trust_env=False,  # proxy variables would route around the guard
+            cookie_jar=aiohttp.DummyCookieJar(),  # one user's cookies must not reach another user's fetch
+            headers={
+                "User-Agent": self._settings.user_agent,
+                "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1",
+                "Accept-Encoding": "gzip, deflate",
+            },
+            timeout=aiohttp.ClientTimeout(total=self._settings.timeout_seconds),
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._guard is not None:
+            await self._guard.close()
+        self._session = self._guard = None
+
+    async def fetch(self, url: str) -> FetchedPage:
+        """Fetch `url` and its redirects within the time cap; raises only BriefError subclasses."""
+        if self._session is None:
+            raise RuntimeError("use Fetcher as an async context manager")
+        try:
+            async with asyncio.timeout(self._settings.timeout_seconds):
+                return await self._follow(self._session, parse_fetchable_url(url))
+        except BriefError:
+            raise
+        except TimeoutError as exc:  # before ClientError: aiohttp's own timeouts are both
+            raise FetchTimeoutError() from exc
+        except aiohttp.InvalidURL as exc:
+            raise InvalidUrlError() from exc
+        except (aiohttp.ClientPayloadError, HttpProcessingError) as exc:
+            raise UpstreamError("That site sent a broken response.") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise UnreachableError() from exc
+
+    async def _follow(self, session: aiohttp.ClientSession, url: URL) -> FetchedPage:
+        allow = self._settings.allow_private_networks
+        seen: set[URL] = set()
+        for _ in range(self._settings.max_redirects + 1):
+            check_literal_host(url.raw_host or "", allow)  # aiohttp skips the resolver for IP literals
+            seen.add(url)
+            async with session.get(url, allow_redirects=False) as response:
+                if response.status not in REDIRECT_STATUSES:
+                    return await self._read_page(response)
+                url = redirect_target(response)
+            if url in seen:
+                raise TooManyRedirectsError("That link redirects in a loop.")
+        raise TooManyRedirectsError()
+
+    async def _read_page(self, response: aiohttp.ClientResponse) -> FetchedPage:
+        raise_for_status(response.status)
+        declared = response.headers.get("Content-Type") is not None
+        if declared and response.content_type not in BRIEFABLE_TYPES:
+            raise_unsupported(response.content_type)
+        length = response.content_length
+        if length is not None and length > self._settings.max_bytes:
+            raise TooLargeError()
+        body, sniffed = await self._read_capped(response, sniff=not declared)
+        content_type = response.content_type if declared else sniffed
+        assert content_type is not None  # _read_capped sniffs when nothing was declared
+        text, charset = decode_body(body, response.charset if declared else None, content_type)
+        return FetchedPage(url=str(response.url), content_type=content_type, text=text, charset=charset)
+
+    async def _read_capped(
+        self, response: aiohttp.ClientResponse, *, sniff: bool
+    ) -> tuple[bytes, str | None]:
+        """Read the decompressed body, stopping as soon as it passes max_bytes (gzip bombs included)."""
+        chunks: list[bytes] = []
+        size = 0
+        sniffed: str | None = None
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self._settings.max_bytes:
+                raise TooLargeError()
+            if sniff and sniffed is None and size >= SNIFF_BYTES:
+                sniffed = sniff_content_type(b"".join(chunks))  # refuse a binary before downloading it all
+        body = b"".join(chunks)
+        if sniff and sniffed is None:
+            sniffed = sniff_content_type(body)
+        return body, sniffed
+
+
+def parse_fetchable_url(url: str | URL) -> URL:
+    """Parse and check a URL the bot may fetch: http(s), a plausible host, no credentials."""
+    try:
+        parsed = url if isinstance(url, URL) else URL(url.strip())
+    except (ValueError, TypeError) as exc:
+        raise InvalidUrlError() from exc
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+        raise InvalidUrlError()
+    if parsed.raw_user is not None or parsed.raw_password is not None:
+        raise InvalidUrlError("I don't open links that carry a user name or password.")
+    host = parsed.raw_host
+    if ":" not in host and not _HOST_CHARS.match(host):  # ':' only in IPv6 literals, which yarl validated
+        raise InvalidUrlError()
+    return parsed
+
+
+def redirect_target(response: aiohttp.ClientResponse) -> URL:
+    location = response.headers.get("Location")
+    if not location:
+        raise HttpError(f"That site answered with a redirect (HTTP {response.status}) that goes nowhere.")
+    try:
+        target = response.url.join(URL(location))
+    except (ValueError, TypeError) as exc:
+        raise InvalidUrlError("That link redirects to an address I can't open.") from exc
+    return parse_fetchable_url(target)
+
+
+def raise_for_status(status: int) -> None:
+    if 200 <= status < 300:
+        return
+    if status in (404, 410):
+        raise NotFoundError(None if status == 404 else "That page is gone (HTTP 410).")
+    if status in (401, 403):
+        raise ForbiddenError(None if status == 403 else "That page needs a login (HTTP 401).")
+    if status >= 500:
+        raise UpstreamError()
+    raise HttpError(f"That site answered with an error (HTTP {status}).")
+
+
+def raise_unsupported(content_type: str) -> NoReturn:
+    raise UnsupportedTypeError(
+        f"I can't brief this kind of file ({content_type}); I only read web pages and plain text."
+    )
+
+
+def sniff_content_type(head: bytes) -> str:
+    """Guess the type of an undeclared body from its first bytes; raises UnsupportedTypeError for binaries."""
+    head = head[:SNIFF_BYTES]
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):  # UTF-16 text is full of NUL bytes: look at it as UTF-8 instead
+            head = head[len(bom) :].decode(codec, errors="ignore").encode()
+    head = head.removeprefix(codecs.BOM_UTF8)
+    if head.startswith(_BINARY_SIGNATURES):
+        raise_unsupported("binary file")
+    start = head.lstrip().lower()
+    if start.startswith(_HTML_STARTS):
+        return "text/html"
+    if start.startswith(b"<?xml") and b"<html" in start:
+        return "application/xhtml+xml"
+    if any(byte in _BINARY_BYTES for byte in head) or start.startswith(b"<?xml"):
+        raise_unsupported("binary file" if not start.startswith(b"<?xml") else "XML")
+    return "text/plain"
+
+
+def decode_body(body: bytes, header_charset: str | None, content_type: str) -> tuple[str, str]:
+    """Decode with the first charset that works: BOM, header, <meta>/XML declaration, UTF-8, detector.
+
+    A declared charset that fails strict decoding is skipped (sites mislabel cp1252 as UTF-8 and back);
+    if nothing decodes cleanly the detector's or finally cp1252's best effort wins, with replacements.
+    """
+    if bom_codec := _bom_codec(body):
+        return body.decode(bom_codec, errors="replace"), bom_codec
+    candidates = [header_charset]
+    if content_type != "text/plain":
+        candidates.append(declared_in_markup(body[:PRESCAN_BYTES]))
+    candidates.append("utf-8")
+    for name in candidates:
+        codec = normalize_charset(name)
+        if codec is None:
+            continue
+        try:
+            return body.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    return _detect_and_decode(body)
+
+
+def _bom_codec(body: bytes) -> str | None:
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+def declared_in_markup(head: bytes) -> str | None:
+    """The charset named by `<meta charset>`, `<meta http-equiv content="...; charset=...">` or `<?xml`."""
+    match = _XML_ENCODING.match(head.lstrip()) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def normalize_charset(name: str | None) -> str | None:
+    """Python's codec for a charset label, widened the way browsers widen it; None if unknown."""
+    if not name:
+        return None
+    try:
+        codec = codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    if codec.startswith("utf-16"):  # a UTF-16 label in an ASCII-readable <meta> is wrong (HTML spec: UTF-8)
+        return "utf-8"
+    return _SUPERSETS.get(codec, codec)
+
+
+def _detect_and_decode(body: bytes) -> tuple[str, str]:
+    best = charset_normalizer.from_bytes(body).best()
+    codec = normalize_charset(best.encoding) if best is not None else None
+    codec = codec or "cp1252"
+    return body.decode(codec, errors="replace"), codec
