@@ -31,11 +31,15 @@ class InlineClient(discord.Client):
         super().__init__(intents=intents, guild_ready_timeout=0.01, chunk_guilds_at_startup=False)
         self.tree = app_commands.CommandTree(self)
         self.seen_contents: list[str] = []
+        self.resumed = False
         self.tree.command(name="brief", description="Brief an article")(brief)
         self.tree.context_menu(name="Brief this")(brief_this)
 
     async def setup_hook(self) -> None:
         await self.tree.sync()
+
+    async def on_resumed(self) -> None:
+        self.resumed = True
 
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot:
@@ -181,7 +185,8 @@ async def test_reconnect_resumes_the_session_and_events_still_flow(
     discord_emulator: DiscordEmulator, client: InlineClient
 ) -> None:
     await discord_emulator.request_reconnect()
-    await discord_emulator.wait_for(lambda: discord_emulator.is_connected)
+    await discord_emulator.wait_for(lambda: client.resumed)
+    assert discord_emulator.is_connected
     assert discord_emulator.resumes[0]["session_id"] == discord_emulator.session_id
     assert len(discord_emulator.identifies) == 1
     await discord_emulator.send_message(discord_emulator.channel_ids["general"], "!brief again")
