@@ -56,14 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _read_local(source: str) -> tuple[str, bool]:
     """Text of a file or stdin, and whether it is HTML."""
-    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     from bot.fetch import decode_body  # noqa: PLC0415 - keeps `--help` fast
 
-    text = decode_body(data, None)
-    head = text[:2048].lstrip().lower()
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    head = data[:2048].lstrip().lower()
     is_html = source.lower().endswith((".html", ".htm", ".xhtml")) or head.startswith(
-        ("<!doctype html", "<html")
+        (b"<!doctype html", b"<html")
     )
+    text, _charset = decode_body(data, None, "text/html" if is_html else "text/plain")
     return text, is_html
 
 
