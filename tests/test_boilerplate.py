@@ -1,0 +1,72 @@
+"""Boilerplate filter: furniture goes, news stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.boilerplate import is_boilerplate, strip_dateline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Troops march during a night parade in the capital – Photo: REUTERS/KCNA",
+        "The army has a new move, the allies prepare to meet - Photo 1.",
+        "Photo 1",
+        "Rescue workers search the rubble (Photo: AP)",
+        "Image copyright Getty Images",
+        "Pictured: the mayor at the opening",
+        "By Jane Doe, Reuters",
+        "By Jane Doe and John Roe",
+        "Reporting by Jane Doe; Editing by John Roe",
+        "Leave a Comment",
+        "Share this article",
+        "Read more: Floods hit the valley again",
+        "READ MORE:",
+        "Click here to see the full gallery",
+        "Sign up for our newsletter",
+        "© 2024 Example News. All rights reserved.",
+        "What do you think?",
+        "Scroll down for video",
+        "The mayor's final speech .",  # a CNN/DailyMail caption remnant
+    ],
+)
+def test_furniture_is_boilerplate(text: str) -> None:
+    assert is_boilerplate(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The mayor said the bridge would reopen next week after repairs costing $2 million.",
+        "By Monday, the floodwater had fallen by half, officials said.",
+        "Photographers waited outside the court for hours.",
+        '"What do you want from us?" the protesters asked the minister.',
+        "Reuters news agency, citing sources, said troops had moved near the capital.",
+        "She said her self-image: a fighter, had kept her going.",
+        "Readers of the report will find more detail in its annex.",
+        "Weapon systems of the army appear during the parade in January 2021.",
+        "Share prices fell 3 percent on Tuesday.",
+    ],
+)
+def test_news_is_not_boilerplate(text: str) -> None:
+    assert not is_boilerplate(text)
+
+
+def test_blank_text_is_boilerplate() -> None:
+    assert is_boilerplate("  \n ")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("SEOUL (Reuters) - Troops moved.", "Troops moved."),
+        ("(CNN)Seventy ships sailed.", "Seventy ships sailed."),
+        ("HARBOR CITY, Freedonia (CNN) -- The port closed.", "The port closed."),
+        ("WASHINGTON (AP) — The vote passed.", "The vote passed."),
+        ("The vote passed on Monday.", "The vote passed on Monday."),
+        ("(CNN)", "(CNN)"),  # nothing left: keep the text rather than show an empty line
+    ],
+)
+def test_strip_dateline(sentence: str, expected: str) -> None:
+    assert strip_dateline(sentence) == expected
