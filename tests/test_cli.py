@@ -26,7 +26,7 @@ def test_brief_example_page_as_text() -> None:
     assert "published 2026-03-12" in lines[1]
     assert sum(line.startswith("• ") for line in lines) == 3
     assert any(line.startswith("Key actors: ") for line in lines)
-    assert "2 February 2026 (2026-02-02)" in result.stdout
+    assert "12 March 2026 (2026-03-12): “Thursday”" in result.stdout
 
 
 def test_brief_stdin_as_json() -> None:
