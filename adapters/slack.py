@@ -1,0 +1,333 @@
+"""The Slack adapter: slack-bolt's AsyncApp over Socket Mode (default) or signed HTTP requests.
+
+It only translates. Slack events become `ChatCore` calls; the core's Outcomes become Block Kit posts, each
+sent through the per-channel Outbox so a 429 delays replies instead of losing or reordering them. Listeners
+acknowledge at once and hand the work to tasks this adapter owns, so Slack's 3-second ack deadline never
+depends on how long a briefing takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import ClientError, web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack_render import Message, from_slack_markup, reply_message, strip_mention
+from bot.chat.core import ChatCore
+from bot.chat.links import find_links
+from bot.chat.model import Notice, Outcome, Person, Place
+from bot.chat.outbox import Outbox, RateLimited
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/brief"
+SHORTCUT_CALLBACK_ID = "brief_this"
+# Message subtypes that are still a person writing something; edits, joins, bot posts etc. are ignored.
+_PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
+# chat.postMessage errors after which the command's response_url can still post in the channel.
+_NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found"}
+_SHUTDOWN_FLUSH_SECONDS = 5.0
+
+Post = Callable[[], Awaitable[Any]]
+
+
+class ResponseUrlError(Exception):
+    """A response_url answered with an HTTP error (it does not raise by itself)."""
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    for name in ("Retry-After", "retry-after"):
+        value = headers.get(name)
+        if isinstance(value, list):  # slack-sdk keeps multi-valued headers as lists
+            value = value[0] if value else None
+        if value is not None:
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                break
+    return 1.0  # Slack always sends the header; one second if a proxy dropped it
+
+
+def _person(event: Mapping[str, Any]) -> Person:
+    bot_id = event.get("bot_id")
+    return Person(str(event.get("user") or bot_id or "unknown"), is_bot=bool(bot_id))
+
+
+def _thread_of(message: Mapping[str, Any]) -> str:
+    return str(message.get("thread_ts") or message["ts"])
+
+
+class SlackAdapter:
+    name = "slack"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        bot_token: str,
+        app_token_or_secret: str,
+        outbox: Outbox | None = None,
+    ) -> None:
+        self._slack = settings.slack
+        self._max_links = settings.chat.max_links_per_message
+        self._shown = settings.briefing
+        self._app_token_or_secret = app_token_or_secret
+        # No rate-limit retry handler here: a 429 becomes RateLimited and the Outbox waits, so one slow
+        # channel never blocks a task and per-channel order holds. (The SDK's default connection-error
+        # retry handler stays.)
+        self._client = AsyncWebClient(token=bot_token, base_url=self._slack.api_base_url)
+        self._outbox = outbox or Outbox()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._core: ChatCore | None = None
+        self.ready = asyncio.Event()  # set once connected (Socket Mode) or listening (HTTP mode)
+        self.http_port: int | None = None  # the bound port in HTTP mode (the config may say 0 in tests)
+
+    # ----- ChatAdapter ----------------------------------------------------------------------------------
+
+    async def check(self) -> str:
+        """auth.test through the configured base URL (and, in Socket Mode, the app token)."""
+        try:
+            identity = await self._client.auth_test()
+            line = f"slack: connected as @{identity['user']} (team {identity['team_id']})"
+            if self._slack.mode == "socket":
+                await self._client.apps_connections_open(app_token=self._app_token_or_secret)
+                line += ", Socket Mode app token accepted"
+        except SlackApiError as error:
+            raise RuntimeError(f"Slack refused the token: {error.response.get('error')}") from None
+        except (ClientError, TimeoutError) as error:
+            url = self._slack.api_base_url
+            raise RuntimeError(f"cannot reach {url} ({type(error).__name__})") from None
+        return line
+
+    async def run(self, core: ChatCore, stop: asyncio.Event) -> None:
+        self._core = core
+        app = self._build_app()
+        try:
+            async with self._connected(app):
+                self.ready.set()
+                log.info("slack: listening (%s mode)", self._slack.mode)
+                await stop.wait()
+        finally:
+            self.ready.clear()
+            await self._shut_down()
+
+    async def wait_idle(self) -> None:
+        """Wait until every event being handled is done and its replies have left (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._outbox.flush()
+
+    # ----- connection -----------------------------------------------------------------------------------
+
+    def _build_app(self) -> AsyncApp:
+        http = self._slack.mode == "http"
+        app = AsyncApp(
+            client=self._client,
+            # Bolt verifies signatures (and timestamps) of HTTP requests; Socket Mode needs no secret.
+            signing_secret=self._app_token_or_secret if http else "",
+            request_verification_enabled=http,
+            logger=log.getChild("bolt"),
+        )
+        app.event("message")(self._on_message)
+        app.event("app_mention")(self._on_mention)
+        app.command(COMMAND)(self._on_command)
+        app.message_shortcut(SHORTCUT_CALLBACK_ID)(self._on_shortcut)
+        return app
+
+    @asynccontextmanager
+    async def _connected(self, app: AsyncApp) -> AsyncIterator[None]:
+        if self._slack.mode == "socket":
+            handler = AsyncSocketModeHandler(app, self._app_token_or_secret)
+            await handler.connect_async()
+            try:
+                yield
+            finally:
+                await handler.close_async()
+            return
+        runner = web.AppRunner(app.web_app(self._slack.http_path), handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._slack.http_host, self._slack.http_port).start()
+            self.http_port = runner.addresses[0][1]
+            yield
+        finally:
+            await runner.cleanup()
+
+    async def _shut_down(self) -> None:
+        """Stop work in progress, give queued replies a moment to leave, then drop the rest."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            async with asyncio.timeout(_SHUTDOWN_FLUSH_SECONDS):
+                await self._outbox.flush()
+        except TimeoutError:
+            log.warning("slack: replies still queued at shutdown were dropped")
+        await self._outbox.close()
+
+    # ----- listeners: translate, acknowledge, hand over ------------------------------------------------
+
+    async def _on_message(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if event.get("subtype") not in _PERSON_SUBTYPES:
+            return  # edits, deletions, joins, bot_message…
+        text = event.get("text") or ""
+        if context.bot_user_id and f"<@{context.bot_user_id}" in text:
+            return  # the app_mention event for the same message answers it
+        where = Place(self.name, str(event["channel"]), thread=_thread_of(event))
+        self._spawn(self._brief_pasted(where, _person(event), from_slack_markup(text)))
+
+    async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        where = Place(self.name, str(event["channel"]), thread=_thread_of(event))
+        text = from_slack_markup(strip_mention(event.get("text") or "", context.bot_user_id))
+        # People write "@briefbot can you brief <link>?": the links are the request, whatever the words
+        # around them (the core would take a link with many words for pasted text). No link: like /brief.
+        requests = find_links(text, self._max_links) or [text]
+        self._spawn(self._answer(where, _person(event), requests, respond=None))
+
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # first, before any work: Slack gives 3 seconds
+        where = Place(self.name, str(command["channel_id"]))
+        person = Person(str(command["user_id"]))
+        self._spawn(self._answer(where, person, [from_slack_markup(command.get("text") or "")], respond))
+
+    async def _on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        message = shortcut["message"]
+        where = Place(self.name, str(shortcut["channel"]["id"]), thread=_thread_of(message))
+        person = Person(str(shortcut["user"]["id"]))
+        text = from_slack_markup(message.get("text") or "")
+        # An explicit request: brief every link (up to the per-message cap), or the text if it has none.
+        requests = find_links(text, self._max_links) or ([text] if text.strip() else [])
+        if not requests:
+            self._deliver(
+                where, person, Outcome(Notice("I found nothing to brief in that message."), True), respond
+            )
+            return
+        self._spawn(self._answer(where, person, requests, respond))
+
+    # ----- work (in owned tasks) ------------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(self._logged(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _logged(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("slack: handling an event failed")
+
+    @property
+    def core(self) -> ChatCore:
+        assert self._core is not None, "run() sets the core"
+        return self._core
+
+    async def _brief_pasted(self, where: Place, person: Person, text: str) -> None:
+        async for outcome in self.core.on_message(where, person, text):
+            self._deliver(where, person, outcome, respond=None)
+
+    async def _answer(
+        self, where: Place, person: Person, requests: list[str], respond: AsyncRespond | None
+    ) -> None:
+        """/brief, mentions and the shortcut: each request answered, replies in request order."""
+        outcomes = await asyncio.gather(*(self.core.on_command(where, person, text) for text in requests))
+        for outcome in outcomes:
+            self._deliver(where, person, outcome, respond)
+
+    # ----- delivery -------------------------------------------------------------------------------------
+
+    def _deliver(self, where: Place, person: Person, outcome: Outcome, respond: AsyncRespond | None) -> None:
+        """Queue one reply: public in the channel (or thread), private to the person who asked."""
+        message = reply_message(
+            outcome.reply, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
+        )
+        if outcome.private:
+            post = self._private_post(where, person, message, respond)
+        else:
+            post = self._public_post(where, message, respond)
+        kind = "private" if outcome.private else "public"
+        done = self._outbox.send(where.channel_key, self._as_delivery(post, where, kind))
+        done.add_done_callback(lambda future: self._log_lost(future, where, kind))
+
+    def _public_post(self, where: Place, message: Message, respond: AsyncRespond | None) -> Post:
+        async def post() -> None:
+            try:
+                await self._client.chat_postMessage(
+                    channel=where.channel,
+                    thread_ts=where.thread,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **message,
+                )
+            except SlackApiError as error:
+                # /brief in a channel the bot has not joined: the command's response_url can still post.
+                if respond is None or error.response.get("error") not in _NOT_IN_CHANNEL:
+                    raise
+                log.info("slack: not in %s; answering through the response_url", where.channel_key)
+                await _responded(
+                    respond(**message, response_type="in_channel", unfurl_links=False, unfurl_media=False)
+                )
+
+        return post
+
+    def _private_post(
+        self, where: Place, person: Person, message: Message, respond: AsyncRespond | None
+    ) -> Post:
+        if respond is not None:
+            return lambda: _responded(respond(**message, response_type="ephemeral"))
+        return lambda: self._client.chat_postEphemeral(
+            channel=where.channel, user=person.user, thread_ts=where.thread, **message
+        )
+
+    @staticmethod
+    def _as_delivery(post: Post, where: Place, kind: str) -> Callable[[], Awaitable[None]]:
+        async def delivery() -> None:
+            try:
+                await post()
+            except SlackApiError as error:
+                status = error.response.status_code
+                if status == 429:
+                    raise RateLimited(_retry_after(error.response.headers)) from None
+                if status < 500:
+                    # ok=false (e.g. channel_not_found, invalid_blocks): retrying cannot help.
+                    log.warning(
+                        "slack: %s reply in %s refused: %s",
+                        kind,
+                        where.channel_key,
+                        error.response.get("error"),
+                    )
+                    return
+                raise
+
+        return delivery
+
+    @staticmethod
+    def _log_lost(future: asyncio.Future[None], where: Place, kind: str) -> None:
+        if future.cancelled():
+            log.warning("slack: a %s reply in %s was dropped at shutdown", kind, where.channel_key)
+        elif (error := future.exception()) is not None:
+            log.error("slack: a %s reply in %s was lost (%s)", kind, where.channel_key, type(error).__name__)
+
+
+async def _responded(sending: Awaitable[Any]) -> None:
+    """Await a response_url post; its HTTP errors become exceptions (429 → RateLimited for the Outbox)."""
+    response = await sending
+    if response.status_code == 429:
+        raise RateLimited(_retry_after(response.headers))
+    if response.status_code >= 300:
+        raise ResponseUrlError(f"response_url answered HTTP {response.status_code}")

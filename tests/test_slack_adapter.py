@@ -1,0 +1,321 @@
+"""The Slack adapter: real slack-bolt against the local Slack emulator, a fake briefer in a real ChatCore."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401 (registers the fixture)
+
+from adapters.slack import SlackAdapter
+from bot.chat.core import ChatCore
+from bot.config import ChatSettings, Settings, SlackSettings
+from bot.errors import NotFoundError
+from bot.models import Actor, Briefing
+from bot.store import Store
+
+ARTICLE = "https://news.example.org/2024/05/harbour-bridge"
+MISSING = "https://news.example.org/2024/05/missing-page"
+
+
+class FakeBriefer:
+    """Briefs any URL by its last path segment; URLs with "missing" are 404s. `gate` holds briefings."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.gate: asyncio.Event | None = None
+        self.started = asyncio.Event()
+
+    async def brief_url(self, url: str) -> Briefing:
+        self.urls.append(url)
+        self.started.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if "missing" in url:
+            raise NotFoundError()
+        slug = url.rstrip("/").rsplit("/", 1)[-1]
+        actors = [Actor("Port Authority", "organization", 2)]
+        return Briefing(title=f"Title {slug}", url=url, published=None, summary=["One."], actors=actors)
+
+    async def brief_text(self, text: str) -> Briefing:
+        return Briefing(title=None, url=None, published=None, summary=[text[:30]])
+
+
+@dataclass
+class Bot:
+    adapter: SlackAdapter
+    briefer: FakeBriefer
+    slack: SlackEmulator
+    http_url: str = ""
+
+
+def generous_chat() -> ChatSettings:
+    # The core's own per-user limits are tested elsewhere; here they must not drop replies.
+    return ChatSettings(user_burst=50, channel_burst=50, max_links_per_message=5)
+
+
+@asynccontextmanager
+async def running_bot(slack: SlackEmulator, tmp_path: Path, mode: str = "socket") -> AsyncIterator[Bot]:
+    """A SlackAdapter running against the emulator, stopped (and checked to stop cleanly) afterwards."""
+    secret = slack.app_token if mode == "socket" else slack.signing_secret
+    slack_settings = SlackSettings(mode=mode, api_base_url=slack.base_url, http_host="127.0.0.1", http_port=0)
+    settings = Settings(chat=generous_chat(), slack=slack_settings)
+    briefer = FakeBriefer()
+    async with await Store.open(tmp_path / "bot.sqlite3") as store:
+        adapter = SlackAdapter(settings, bot_token=slack.bot_token, app_token_or_secret=secret)
+        stop = asyncio.Event()
+        run = asyncio.create_task(adapter.run(ChatCore(briefer, store, settings.chat), stop))
+        ready = asyncio.create_task(adapter.ready.wait())
+        await asyncio.wait([run, ready], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert adapter.ready.is_set(), run.exception() if run.done() else "adapter never got ready"
+        url = f"http://127.0.0.1:{adapter.http_port}/slack/events" if mode == "http" else ""
+        try:
+            yield Bot(adapter, briefer, slack, url)
+        finally:
+            stop.set()
+            await asyncio.wait_for(run, 10)
+
+
+@pytest_asyncio.fixture
+async def bot(slack_emulator: SlackEmulator, tmp_path: Path) -> AsyncIterator[Bot]:
+    async with running_bot(slack_emulator, tmp_path) as running:
+        yield running
+
+
+def link(url: str, label: str = "an article") -> str:
+    return f"<{url}|{label}>"
+
+
+def titles(posts: list[Any]) -> list[str]:
+    return [post.args["text"].split("\n", 1)[0] for post in posts]
+
+
+# ----- pasted links -----
+async def test_pasted_link_gets_a_threaded_briefing_with_blocks(bot: Bot) -> None:
+    message = bot.slack.message_event("C0GENERAL", "U0ALICE", f"worth a read {link(ARTICLE)}")
+    await bot.slack.send_event(message)
+    [post] = await bot.slack.wait_for_posts(1)
+
+    assert bot.briefer.urls == [ARTICLE]
+    assert post.args["channel"] == "C0GENERAL"
+    assert post.args["thread_ts"] == message["ts"]
+    assert post.args["unfurl_links"] is False
+    assert post.args["unfurl_media"] is False
+    assert post.args["text"].startswith("Title harbour-bridge")
+    assert post.args["blocks"][0]["text"]["text"] == f"*<{ARTICLE}|Title harbour-bridge>*"
+
+
+async def test_link_pasted_in_a_thread_is_answered_in_that_thread(bot: Bot) -> None:
+    message = bot.slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE), thread_ts="1699999999.000001")
+    await bot.slack.send_event(message)
+    [post] = await bot.slack.wait_for_posts(1)
+    assert post.args["thread_ts"] == "1699999999.000001"
+
+
+async def test_own_bot_and_edited_messages_are_ignored(bot: Bot) -> None:
+    slack = bot.slack
+    own = slack.message_event("C0GENERAL", slack.bot_user_id, link(ARTICLE + "-own"), bot_id=slack.bot_id)
+    other_bot = slack.message_event("C0GENERAL", None, link(ARTICLE + "-rss"), bot_id="B0RSSFEED")
+    edited = {
+        **slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE + "-edit")),
+        "subtype": "message_changed",
+    }
+    for event in (own, other_bot, edited):
+        await slack.send_event(event)
+    await slack.send_event(slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE)))
+    await slack.wait_for_posts(1)
+    await bot.adapter.wait_idle()
+
+    assert bot.briefer.urls == [ARTICLE]
+    assert titles(slack.posts) == ["Title harbour-bridge"]
+
+
+async def test_pasted_404_link_gets_an_ephemeral_error_for_the_poster(bot: Bot) -> None:
+    message = bot.slack.message_event("C0GENERAL", "U0ALICE", f"see {link(MISSING)}")
+    await bot.slack.send_event(message)
+    [ephemeral] = await bot.slack.wait_for_calls("chat.postEphemeral")
+    await bot.adapter.wait_idle()
+
+    assert ephemeral.args["user"] == "U0ALICE"
+    assert ephemeral.args["channel"] == "C0GENERAL"
+    assert ephemeral.args["thread_ts"] == message["ts"]
+    assert ephemeral.args["text"] == NotFoundError.default_message
+    assert bot.slack.posts == []
+
+
+async def test_429_burst_delays_but_loses_and_reorders_nothing(bot: Bot) -> None:
+    slack = bot.slack
+    slack.add_channel("C0RANDOM", "random")
+    slack.rate_limit("chat.postMessage", times=5, retry_after=0)
+    first = " ".join(link(f"{ARTICLE}-{n}") for n in (1, 2, 3))
+    await slack.send_event(slack.message_event("C0GENERAL", "U0ALICE", first))
+    await slack.send_event(slack.message_event("C0RANDOM", "U0ALICE", link(f"{ARTICLE}-r")))
+    await slack.send_event(slack.message_event("C0GENERAL", "U0ALICE", link(f"{ARTICLE}-4")))
+    posts = await slack.wait_for_posts(5)
+
+    general = [post for post in posts if post.args["channel"] == "C0GENERAL"]
+    assert titles(general) == [f"Title harbour-bridge-{n}" for n in (1, 2, 3, 4)]
+    assert titles([post for post in posts if post.args["channel"] == "C0RANDOM"]) == [
+        "Title harbour-bridge-r"
+    ]
+    assert [call.status for call in slack.calls_to("chat.postMessage")].count(429) == 5
+
+
+async def test_auto_off_then_pasted_link_gets_nothing(bot: Bot) -> None:
+    slack = bot.slack
+    await slack.send_slash_command("auto off")
+    [confirmation] = await slack.wait_for_posts(1)
+    assert "no longer brief" in confirmation.args["text"]
+
+    await slack.send_event(slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE)))
+    await slack.send_slash_command("help")  # a marker: its answer comes after the pasted link was handled
+    await slack.wait_for_responses(1)
+    await bot.adapter.wait_idle()
+
+    assert bot.briefer.urls == []
+    assert len(slack.posts) == 1
+
+
+# ----- /brief -----
+async def test_brief_command_is_acked_before_the_briefing_is_posted(bot: Bot) -> None:
+    bot.briefer.gate = asyncio.Event()
+    ack = await bot.slack.send_slash_command(f"{link(ARTICLE)}")
+    await asyncio.wait_for(bot.briefer.started.wait(), 10)
+
+    # The ack came back while the briefing was still held: nothing posted, nothing answered yet.
+    assert ack.payload is None
+    assert bot.briefer.urls == [ARTICLE]
+    assert bot.slack.posts == []
+    bot.briefer.gate.set()
+    [post] = await bot.slack.wait_for_posts(1)
+
+    assert post.args["channel"] == "C0GENERAL"
+    assert "thread_ts" not in post.args
+    assert post.args["unfurl_links"] is False
+    assert post.args["blocks"]
+    assert bot.slack.responses == []
+
+
+async def test_brief_help_is_ephemeral(bot: Bot) -> None:
+    await bot.slack.send_slash_command("help")
+    [response] = await bot.slack.wait_for_responses(1)
+    assert response.response_type == "ephemeral"
+    assert "/brief auto on" in response.body["text"]
+    assert "&lt;link&gt;" in response.body["text"]  # mrkdwn-escaped
+    assert bot.slack.posts == []
+
+
+async def test_brief_404_answers_only_the_asker_through_response_url(bot: Bot) -> None:
+    await bot.slack.send_slash_command(MISSING)
+    [response] = await bot.slack.wait_for_responses(1)
+    await bot.adapter.wait_idle()
+
+    assert response.response_type == "ephemeral"
+    assert response.body["text"] == NotFoundError.default_message
+    assert bot.slack.posts == []
+    assert bot.slack.calls_to("chat.postEphemeral") == []
+
+
+async def test_brief_in_a_channel_the_bot_has_not_joined_answers_through_response_url(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.slack, "_post_message", lambda _args: {"ok": False, "error": "not_in_channel"})
+    await bot.slack.send_slash_command(link(ARTICLE))
+    [response] = await bot.slack.wait_for_responses(1)
+
+    assert response.response_type == "in_channel"
+    assert response.body["text"].startswith("Title harbour-bridge")
+    assert response.body["blocks"]
+
+
+# ----- mentions and the shortcut -----
+async def test_app_mention_is_answered_once_in_its_thread(bot: Bot) -> None:
+    slack = bot.slack
+    text = f"<@{slack.bot_user_id}> what is this {link(ARTICLE)}"
+    mention = slack.app_mention_event("C0GENERAL", "U0ALICE", text)
+    # Slack sends the same message as a `message` event too; only the mention may answer.
+    await slack.send_event(slack.message_event("C0GENERAL", "U0ALICE", text, ts=mention["ts"]))
+    await slack.send_event(mention)
+    [post] = await slack.wait_for_posts(1)
+    await bot.adapter.wait_idle()
+
+    assert post.args["thread_ts"] == mention["ts"]
+    assert post.args["text"].startswith("Title harbour-bridge")
+    assert bot.briefer.urls == [ARTICLE]
+    assert len(slack.posts) == 1
+
+
+async def test_app_mention_without_a_link_gets_private_help(bot: Bot) -> None:
+    await bot.slack.send_event(bot.slack.app_mention_event("C0GENERAL", "U0ALICE", "help"))
+    [ephemeral] = await bot.slack.wait_for_calls("chat.postEphemeral")
+    assert ephemeral.args["user"] == "U0ALICE"
+    assert "/brief auto on" in ephemeral.args["text"]
+
+
+async def test_brief_this_shortcut_briefs_the_links_of_a_bot_message_in_its_thread(bot: Bot) -> None:
+    slack = bot.slack
+    # An RSS bot's post: never briefed automatically, but a person can ask for it.
+    message = slack.message_event(
+        "C0GENERAL", None, f"New: {link(ARTICLE + '-1')} and {link(ARTICLE + '-2')}", bot_id="B0RSSFEED"
+    )
+    ack = await slack.send_message_shortcut(message)
+    posts = await slack.wait_for_posts(2)
+
+    assert ack.payload is None
+    assert titles(posts) == ["Title harbour-bridge-1", "Title harbour-bridge-2"]
+    assert {post.args["thread_ts"] for post in posts} == {message["ts"]}
+
+
+# ----- HTTP mode -----
+async def test_http_mode_handles_a_signed_slash_command(
+    slack_emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    async with running_bot(slack_emulator, tmp_path, mode="http") as bot:
+        answer = await slack_emulator.signed_request(
+            bot.http_url, slack_emulator.slash_command(link(ARTICLE))
+        )
+        [post] = await slack_emulator.wait_for_posts(1)
+
+    assert answer.status == 200
+    assert post.args["text"].startswith("Title harbour-bridge")
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [{"secret": "not-the-signing-secret"}, {"timestamp": time.time() - 10 * 60}],
+    ids=["bad-signature", "stale-timestamp"],
+)
+async def test_http_mode_refuses_forged_or_stale_requests(
+    slack_emulator: SlackEmulator, tmp_path: Path, forgery: dict[str, Any]
+) -> None:
+    async with running_bot(slack_emulator, tmp_path, mode="http") as bot:
+        command = slack_emulator.slash_command(link(ARTICLE))
+        answer = await slack_emulator.signed_request(bot.http_url, command, **forgery)
+        await bot.adapter.wait_idle()
+
+        assert answer.status == 401
+        assert bot.briefer.urls == []
+        assert slack_emulator.calls == []
+        assert slack_emulator.responses == []
+
+
+# ----- check -----
+async def test_check_reports_the_bot_and_team(slack_emulator: SlackEmulator) -> None:
+    settings = Settings(slack=SlackSettings(api_base_url=slack_emulator.base_url))
+    adapter = SlackAdapter(
+        settings, bot_token=slack_emulator.bot_token, app_token_or_secret=slack_emulator.app_token
+    )
+    line = await adapter.check()
+    assert line.startswith(f"slack: connected as @briefbot (team {slack_emulator.team_id})")
+
+    wrong = SlackAdapter(settings, bot_token="xoxb-wrong", app_token_or_secret=slack_emulator.app_token)
+    with pytest.raises(RuntimeError, match="invalid_auth") as failed:
+        await wrong.check()
+    assert "xoxb-wrong" not in str(failed.value)
