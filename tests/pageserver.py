@@ -19,6 +19,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Serving on 127.0.0.2 and allowing only 127.0.0.2/32 lets tests prove that 127.0.0.1 stays refused.
 PREFERRED_HOST = "127.0.0.2"
 FALLBACK_HOST = "127.0.0.1"
+# aiohttp's server adds "application/octet-stream" to any body; this marker asks the server to drop it.
+NO_CONTENT_TYPE = "X-Test-No-Content-Type"
 
 
 def loopback_host() -> str:
@@ -82,7 +84,7 @@ class PageServer:
         async def handler(request: web.Request) -> web.StreamResponse:
             response = web.Response(body=raw, status=status, headers=extra)
             if content_type is None:
-                response.headers.popall("Content-Type", None)
+                response.headers[NO_CONTENT_TYPE] = "1"
             else:
                 response.headers["Content-Type"] = content_type
             return response
@@ -105,6 +107,7 @@ class PageServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        app.on_response_prepare.append(_drop_content_type_if_asked)
         # handler_cancellation: slow test handlers stop when the client gives up instead of lingering.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
@@ -115,6 +118,12 @@ class PageServer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+async def _drop_content_type_if_asked(request: web.Request, response: web.StreamResponse) -> None:
+    # Runs after aiohttp has set its default headers and before they are written.
+    if response.headers.popall(NO_CONTENT_TYPE, None):
+        response.headers.popall("Content-Type", None)
 
 
 def compress(raw: bytes, encoding: str) -> bytes:
