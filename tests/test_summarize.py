@@ -1,0 +1,97 @@
+"""Summarizer: order, count, budget, no repeats, no captions, determinism; on a story written for the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import Sentence
+from bot.sentences import split_sentences
+from bot.summarize import summarize
+
+STORY = """\
+PORT ELLIS (Reuters) - Floodwater forced 3,000 people from their homes in the river town of Port Ellis \
+on Tuesday, the regional emergency service said.
+
+Rescue boats pass a flooded street in Port Ellis – Photo: REUTERS/Jane Doe
+
+By Jane Doe, Reuters
+
+The river rose two metres overnight after a week of heavy rain, flooding the town's old centre and \
+cutting the main road to the coast. Emergency officials said 3,000 people were forced from their homes \
+in Port Ellis by the floodwater on Tuesday.
+
+Mayor Tom Hale said schools would stay closed until Friday and asked residents to boil drinking water. \
+The regional government promised 4 million euros for repairs to the flood walls.
+
+What do you think? Leave a Comment
+
+Weather forecasters expect more rain at the weekend, and the river is not expected to fall before Monday.
+"""
+
+
+@pytest.fixture
+def sentences() -> list[Sentence]:
+    return split_sentences(STORY)
+
+
+def test_default_is_three_sentences_in_article_order(sentences: list[Sentence]) -> None:
+    summary = summarize(sentences)
+    assert len(summary) == 3
+    assert [s.index for s in summary] == sorted(s.index for s in summary)
+
+
+def test_the_lead_is_kept(sentences: list[Sentence]) -> None:
+    assert summarize(sentences)[0].text.startswith("PORT ELLIS (Reuters) - Floodwater forced")
+
+
+def test_sentence_count_is_configurable(sentences: list[Sentence]) -> None:
+    assert len(summarize(sentences, max_sentences=1)) == 1
+    assert len(summarize(sentences, max_sentences=4)) == 4
+
+
+def test_no_captions_bylines_or_reader_questions(sentences: list[Sentence]) -> None:
+    chosen = " ".join(s.text for s in summarize(sentences, max_sentences=10, max_chars=10_000))
+    for furniture in ("Photo:", "By Jane Doe", "What do you think?", "Leave a Comment"):
+        assert furniture not in chosen
+
+
+def test_a_sentence_repeating_a_chosen_one_is_skipped(sentences: list[Sentence]) -> None:
+    # "Emergency officials said 3,000 people were forced from their homes ..." repeats the lead.
+    chosen = summarize(sentences, max_sentences=10, max_chars=10_000)
+    assert not any(s.text.startswith("Emergency officials said 3,000") for s in chosen)
+    assert len({s.text for s in chosen}) == len(chosen)
+
+
+def test_exact_duplicate_sentences_appear_once() -> None:
+    text = "The bridge closed after the storm damaged it badly. " * 3 + (
+        "Drivers must take the ferry across the bay for a month. Repairs begin in the spring next year."
+    )
+    chosen = summarize(split_sentences(text))
+    assert [s.text for s in chosen].count("The bridge closed after the storm damaged it badly.") == 1
+
+
+@pytest.mark.parametrize("budget", [120, 200, 300, 700])
+def test_whole_sentences_within_the_character_budget(sentences: list[Sentence], budget: int) -> None:
+    summary = summarize(sentences, max_chars=budget)
+    assert summary, "a sentence fits in every budget tried"
+    shown = " ".join(" ".join(s.text.split()) for s in summary)
+    assert len(shown) <= budget
+    assert all(s in sentences for s in summary)  # whole Sentence objects from the input, never cut
+
+
+def test_nothing_fits_gives_an_empty_summary(sentences: list[Sentence]) -> None:
+    assert summarize(sentences, max_chars=10) == []
+
+
+def test_deterministic(sentences: list[Sentence]) -> None:
+    first = summarize(sentences)
+    assert all(summarize(list(sentences)) == first for _ in range(5))
+
+
+def test_offsets_point_into_the_text(sentences: list[Sentence]) -> None:
+    for sentence in summarize(sentences):
+        assert STORY[sentence.start : sentence.end] == sentence.text
+
+
+def test_empty_input() -> None:
+    assert summarize([]) == []
