@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench
+.PHONY: install run example test lint bench
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# The bot: Slack and/or Discord when their tokens are in the environment, else the console.
 run: $(STAMP)
+	$(BIN)/briefbot run $(if $(CONFIG),--config $(CONFIG))
+
+example: $(STAMP)
 	$(BIN)/briefbot brief examples/harbour_tunnel.html
 
 lint: $(STAMP)
