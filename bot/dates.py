@@ -64,7 +64,7 @@ _MONTH = (
     r"|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)(?![A-Za-z])"
 )
 _WEEKDAY = r"(?P<weekday>(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)(?![A-Za-z])"
-_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?![\d:])"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?!\d|:\d)"  # not a clock time "5:30"
 _YEAR = r"(?P<year>1[6-9]\d\d|20\d\d|21\d\d)(?!\d|['’]?s\b)"  # not "1990s": decades are not one date
 _MOD = r"(?:(?i:early|mid|late)[\s-]+)?"  # "early 2021", "mid-September": same value, kept in the span
 _WEEKDAY_PREFIX = rf"(?:{_WEEKDAY},?\s+)?"
@@ -99,6 +99,12 @@ def _month_year(g: Groups, anchor: date, tense: TenseFn) -> str | None:
     return f"{int(g['year'] or 0):04d}-{_month_number(g['month']):02d}"
 
 
+def _month_of_year(g: Groups, anchor: date, tense: TenseFn) -> str | None:
+    """ "June last year", "January this year"."""
+    year = anchor.year + {"this": 0, "last": -1, "next": 1}[(g["rel"] or "").lower()]
+    return f"{year:04d}-{_month_number(g['month']):02d}"
+
+
 def _year(g: Groups, anchor: date, tense: TenseFn) -> str | None:
     return g["year"]
 
@@ -120,19 +126,24 @@ def _ago(g: Groups, anchor: date, tense: TenseFn) -> str | None:
 
 
 # Tense cues near a date that the calendar can't place on its own ("in June", "Friday", "Sept. 9").
-_FUTURE_WORDS = (
-    "will 'll ’ll shall expected scheduled due upcoming plans planned going set next coming tomorrow"
+_FUTURE_CUES = frozenset(
+    "will 'll ’ll shall would could might may expected scheduled due upcoming plan plans planned going "
+    "next coming tomorrow soon payable".split()
 )
-_FUTURE_CUES = frozenset(f"{_FUTURE_WORDS} later until till by".split())
-_PAST_CUES = frozenset("was were had did ago last earlier previous since ended".split())  # noqa: SIM905
-_NOT_PAST_ED = frozenset("hundred indeed need speed seed united embed".split())  # noqa: SIM905
-# "said Friday" dates the saying; "..., he said." at the end of a clause says nothing about the date.
-_REPORTING_VERBS = frozenset(["said", "says", "added", "told", "announced", "reported", "stated", "noted"])
-REPORTING_MAX_DISTANCE = 1  # words between a reporting verb and the date it dates
+_PAST_CUES = frozenset("was were had did ago last earlier previous since".split())
+# "said Friday" dates the saying; "..., he said." at the end of a clause says nothing about the date. The
+# same holds for a regular past tense ("ended Sept. 30", "signed on Friday"): near the date it dates it.
+_REPORTING_VERBS = frozenset("said says added told announced reported stated noted".split())
+ADJACENT_MAX_DISTANCE = 2  # words between such a verb and the date it dates ("signed on the Friday")
+MIN_PAST_ED_WORD = 5  # "ended", "signed": long enough not to be "red" or "bed"
+_NOT_PAST_ED = frozenset("hundred indeed need speed seed united embed ahmed mohammed fred".split())
+# With no tense cue, a past reading is likelier in news: a future candidate counts this much farther away.
+FUTURE_DISTANCE_WEIGHT = 2
+# A day within a month of publication is in its year whatever the tense says ("extended to Nov. 20").
+DAY_GRACE = 31
 _CUE_WORD = re.compile(r"[A-Za-z'’]+")
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
 CUE_WINDOW_CHARS = 120  # how far either side of a date we look for tense cues, within its sentence
-MIN_PAST_ED_WORD = 5  # "ended", "signed": a regular past tense, long enough not to be "red" or "bed"
 # Dates in these lines are page furniture (when the page changed), not what the article speaks of.
 _FURNITURE_LINE = re.compile(
     r"^\W*(?:updated|published|posted|last (?:updated|modified)|modified|copyright|©|\(c\))", re.IGNORECASE
@@ -197,7 +208,7 @@ def _month_day(groups: Groups, anchor: date, tense: TenseFn) -> str | None:
         weekday = _WEEKDAYS.index(groups["weekday"][:3].lower())
         matching = [c for c in candidates if c.weekday() == weekday]
         candidates = matching or candidates
-    return _closest(candidates, anchor, tense(), grace=7).isoformat()
+    return _closest(candidates, anchor, tense(), grace=DAY_GRACE).isoformat()
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -255,10 +266,11 @@ def _shift_unit(anchor: date, unit: str, amount: int) -> str:
 def _closest(candidates: list[date], anchor: date, direction: Direction, grace: int) -> date:
     """The candidate nearest `anchor`, unless the tense points the other way by more than `grace` days."""
 
-    def cost(candidate: date) -> int:
+    def cost(candidate: date) -> float:
         days = (candidate - anchor).days
         against = (direction == "past" and days > grace) or (direction == "future" and days < -grace)
-        return abs(days) + (1000 if against else 0)
+        weight = FUTURE_DISTANCE_WEIGHT if direction == "either" and days > 0 else 1
+        return abs(days) * weight + (100_000 if against else 0)
 
     return min(candidates, key=cost)
 
@@ -277,19 +289,23 @@ def _tense(text: str, start: int, end: int) -> Direction:
 
 
 def _looks_past_tense(word: str) -> bool:
-    """'ended', 'signed': a regular past tense; capitalised words ("United") are names, not verbs."""
+    """'ended', 'Signed': a regular past tense; a capital inside ("McLeod") or a listed name is no verb."""
+    lower = word.lower()
     return (
-        word.islower() and word.endswith("ed") and len(word) >= MIN_PAST_ED_WORD and word not in _NOT_PAST_ED
+        word[1:].islower()
+        and lower.endswith("ed")
+        and len(word) >= MIN_PAST_ED_WORD
+        and lower not in _NOT_PAST_ED
     )
 
 
 def _cue(word: str, distance: int) -> Direction | None:
     lower = word.lower()
-    if lower in _REPORTING_VERBS:
-        return "past" if distance <= REPORTING_MAX_DISTANCE else None
     if lower in _FUTURE_CUES:
         return "future"
-    if lower in _PAST_CUES or _looks_past_tense(word):
+    if lower in _PAST_CUES:
+        return "past"
+    if distance <= ADJACENT_MAX_DISTANCE and (lower in _REPORTING_VERBS or _looks_past_tense(word)):
         return "past"
     return None
 
@@ -341,6 +357,7 @@ _RULES = [
         _month_day,
     ),
     _rule(rf"{_MOD}{_MONTH},?\s+(?:of\s+)?{_YEAR}", _month_year),
+    _rule(rf"{_MOD}{_MONTH},?\s+(?:of\s+)?(?i:(?P<rel>this|last|next)\s+year)(?![A-Za-z])", _month_of_year),
     _rule(rf"(?:(?i:(?P<rel>last|next|this|coming))\s+)?{_MOD}{_MONTH}", _month),
     _rule(rf"(?<![\d$£€.,/-]){_MOD}{_YEAR}", _year),
     _rule(r"(?i:(?P<word>today|tonight|yesterday|tomorrow))(?![A-Za-z])", _deictic_day),
