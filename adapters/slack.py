@@ -83,6 +83,7 @@ class SlackAdapter:
         self._slack = settings.slack
         self._max_links = settings.chat.max_links_per_message
         self._shown = settings.briefing
+        self._bot_token = bot_token
         self._app_token_or_secret = app_token_or_secret
         # No rate-limit retry handler here: a 429 becomes RateLimited and the Outbox waits, so one slow
         # channel never blocks a task and per-channel order holds. (The SDK's default connection-error
@@ -134,12 +135,14 @@ class SlackAdapter:
     def _build_app(self) -> AsyncApp:
         http = self._slack.mode == "http"
         app = AsyncApp(
-            client=self._client,
+            # The token, not our client: bolt also reads SLACK_BOT_TOKEN itself and warns when given both.
+            token=self._bot_token,
             # Bolt verifies signatures (and timestamps) of HTTP requests; Socket Mode needs no secret.
             signing_secret=self._app_token_or_secret if http else "",
             request_verification_enabled=http,
             logger=log.getChild("bolt"),
         )
+        app.client.base_url = self._slack.api_base_url  # bolt has no such setting; the SDK client's is public
         app.event("message")(self._on_message)
         app.event("app_mention")(self._on_mention)
         app.command(COMMAND)(self._on_command)

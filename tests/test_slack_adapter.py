@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,9 +16,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401 (registers the fixture)
 
-from adapters.slack import SlackAdapter
+from adapters.slack import COMMAND, SHORTCUT_CALLBACK_ID, SlackAdapter
 from bot.chat.core import ChatCore
 from bot.config import ChatSettings, Settings, SlackSettings
 from bot.errors import NotFoundError
@@ -319,3 +324,119 @@ async def test_check_reports_the_bot_and_team(slack_emulator: SlackEmulator) -> 
     with pytest.raises(RuntimeError, match="invalid_auth") as failed:
         await wrong.check()
     assert "xoxb-wrong" not in str(failed.value)
+
+
+# ----- the manifest -----
+def test_manifest_declares_what_the_adapter_listens_to() -> None:
+    manifest = (Path(__file__).parents[1] / "adapters" / "slack_manifest.yml").read_text(encoding="utf-8")
+    for needed in (
+        f"command: {COMMAND}",
+        f"callback_id: {SHORTCUT_CALLBACK_ID}",
+        "type: message",
+        "- app_mention",
+        "- message.channels",
+        "- chat:write",
+        "- commands",
+        "socket_mode_enabled: true",
+    ):
+        assert needed in manifest, needed
+
+
+# ----- end to end: the real `briefbot run` process -----
+ARTICLE_HTML = """<!doctype html>
+<html><head><title>Riverside council approves flood barrier | Valley Courier</title>
+<meta property="og:title" content="Riverside council approves flood barrier">
+<meta property="article:published_time" content="2025-03-14T09:00:00Z"></head>
+<body><article><h1>Riverside council approves flood barrier</h1>
+<p>The Riverside city council voted on Thursday to build a two-kilometre flood barrier along the Alder
+River, ending a debate that began after the floods of last October damaged more than 300 homes.</p>
+<p>Mayor Helen Okafor said the barrier would be finished by September 2026 and would cost about
+40 million dollars, most of it paid by the regional government. "We cannot ask families to rebuild a
+third time," Okafor told reporters after the vote, which passed by seven votes to two.</p>
+<p>The Alder Valley Water Authority will manage the construction. Its chief engineer, Tomas Brandt, said
+work on the northern section would start in June, once the spring high water has passed, and that
+temporary walls would protect the old town until then.</p>
+<p>Opponents on the council, led by councillor Grace Lindqvist, argued that the money should go to
+restoring wetlands upstream, which they said would slow the river more cheaply. Lindqvist said she
+would ask the regional government to fund a study of the wetlands plan next year.</p>
+<p>Residents of the riverside district, where water reached the first floor of many houses last autumn,
+welcomed the decision. Shop owners said insurance companies had refused to renew their policies
+until the town could show a plan to protect the district.</p>
+</article></body></html>"""
+
+
+def loopback_host() -> str:
+    """127.0.0.2 where it can be bound (Linux binds all of 127/8), so the fetch guard's /32 is exact."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.2", 0))
+        except OSError:
+            return "127.0.0.1"
+    return "127.0.0.2"
+
+
+@asynccontextmanager
+async def article_server() -> AsyncIterator[str]:
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(text=ARTICLE_HTML, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/2025/03/flood-barrier", page)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    host = loopback_host()
+    await web.TCPSite(runner, host, 0).start()
+    try:
+        yield f"http://{host}:{runner.addresses[0][1]}/2025/03/flood-barrier"
+    finally:
+        await runner.cleanup()
+
+
+async def test_briefbot_run_briefs_a_pasted_link_end_to_end(
+    slack_emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    async with article_server() as url:
+        host = url.split("/")[2].split(":")[0]
+        config = tmp_path / "briefbot.toml"
+        config.write_text(
+            f'[fetch]\nallow_private_networks = ["{host}/32"]\n'
+            f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+            f"[briefing]\nworkers = 1\n"
+            f'[slack]\napi_base_url = "{slack_emulator.base_url}"\n',
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+        env |= {"SLACK_BOT_TOKEN": slack_emulator.bot_token, "SLACK_APP_TOKEN": slack_emulator.app_token}
+        log_path = tmp_path / "stderr.log"
+        with log_path.open("wb") as log_file:
+            process = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).with_name("briefbot")),
+                "run",
+                "-v",
+                "--config",
+                str(config),
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+            )
+            try:
+                # Generous waits, not assertions on time: the worker process loads spaCy first.
+                await slack_emulator.wait_for_socket(timeout=60)
+                message = slack_emulator.message_event("C0GENERAL", "U0ALICE", f"flood news <{url}>")
+                await slack_emulator.send_event(message)
+                [post] = await slack_emulator.wait_for_posts(1, timeout=60)
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                exit_code = await asyncio.wait_for(process.wait(), 30)
+        logs = log_path.read_text(encoding="utf-8", errors="replace")
+
+    assert post.args["thread_ts"] == message["ts"]
+    assert post.args["unfurl_links"] is False
+    assert "Riverside council approves flood barrier" in post.args["blocks"][0]["text"]["text"]
+    assert post.args["text"].startswith("Riverside council approves flood barrier")
+    assert exit_code == 0, logs
+    assert slack_emulator.bot_token not in logs
+    assert slack_emulator.app_token not in logs
+    assert '"level": "error"' not in logs and '"level": "warning"' not in logs, logs
