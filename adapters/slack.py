@@ -170,9 +170,10 @@ class SlackAdapter:
 
     async def _shut_down(self) -> None:
         """Stop work in progress, give queued replies a moment to leave, then drop the rest."""
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         try:
             async with asyncio.timeout(_SHUTDOWN_FLUSH_SECONDS):
                 await self._outbox.flush()
