@@ -192,6 +192,25 @@ async def test_undeclared_charset_detected(
     assert page.text == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # On both, charset_normalizer alone picks cp1250, which reads "£" as "Ł".
+        "Shares in the bank fell on Monday after it said profits would be lower this year. The chairman "
+        "said the board’s decision was painful but necessary. Analysts cut their target price to £3.10.",
+        "Officials said the bridge would reopen on Monday. The mayor’s office said repairs had cost £2m "
+        "more than planned, and that three more crossings would be checked before the winter.",
+    ],
+    ids=["shares", "bridge"],
+)
+async def test_undeclared_western_page_prefers_windows_1252(
+    page_server: PageServer, fetcher: Fetcher, text: str
+) -> None:
+    page = await fetcher.fetch(page_server.page("/gbp", text.encode("cp1252"), content_type="text/plain"))
+    assert page.text == text
+    assert page.charset == "cp1252"
+
+
 async def test_header_charset_that_fails_falls_back(page_server: PageServer, fetcher: Fetcher) -> None:
     body = f"<html><body><p>{RUSSIAN}</p></body></html>".encode("cp1251")  # labelled UTF-8, but is not
     page = await fetcher.fetch(page_server.page("/lie", body, content_type="text/html; charset=utf-8"))
