@@ -143,6 +143,10 @@ FUTURE_DISTANCE_WEIGHT = 2
 DAY_GRACE = 31
 _CUE_WORD = re.compile(r"[A-Za-z'’]+")
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
+_VERB_MONTHS = frozenset(["March", "May"])
+_BEFORE_VERB = frozenset(
+    "will would can could may might shall should must to they we you i he she who did not n't".split()
+)
 CUE_WINDOW_CHARS = 120  # how far either side of a date we look for tense cues, within its sentence
 # Dates in these lines are page furniture (when the page changed), not what the article speaks of.
 _FURNITURE_LINE = re.compile(
@@ -174,7 +178,7 @@ def _mentions_in(text: str, start: int, end: int, anchor: date) -> Iterator[Date
     for pattern, resolve in _RULES:
         for match in pattern.finditer(text, start, end):
             span = match.span()
-            if any(span[0] < b and a < span[1] for a, b in taken):
+            if any(span[0] < b and a < span[1] for a, b in taken) or _is_verb_not_month(text, match):
                 continue
             value = resolve(match.groupdict(), anchor, functools.partial(_tense, text, *span))
             if value is not None:
@@ -182,6 +186,14 @@ def _mentions_in(text: str, start: int, end: int, anchor: date) -> Iterator[Date
                 yield DateMention(text=match.group(), value=value, start=span[0], end=span[1])
     if not taken:
         yield from _fallback(text, start, end, anchor)
+
+
+def _is_verb_not_month(text: str, match: re.Match[str]) -> bool:
+    """ "will March on the capital", "they May": a bare March or May after a modal or subject is a verb."""
+    if match.group() not in _VERB_MONTHS:
+        return False
+    previous = _CUE_WORD.findall(text, max(0, match.start() - 20), match.start())
+    return bool(previous) and previous[-1].lower() in _BEFORE_VERB
 
 
 def _day_value(year: int, month: int, day: int) -> str | None:
@@ -218,7 +230,7 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _month(groups: Groups, anchor: date, tense: TenseFn) -> str:
+def _month(groups: Groups, anchor: date, tense: TenseFn) -> str | None:
     month = _month_number(groups["month"] or "")
     rel = (groups["rel"] or "").lower()
     if rel == "last":  # "last October": the latest October before this month
@@ -310,7 +322,9 @@ def _cue(word: str, distance: int) -> Direction | None:
     return None
 
 
-_FALLBACK_GATE = re.compile(rf"{_MONTH}|\d")
+# Only a month name or a dotted/dashed numeric date our patterns left unresolved goes to dateparser: on
+# the dev sets, every other leftover entity was an age or a count ("49", "the age of 15").
+_FALLBACK_GATE = re.compile(rf"{_MONTH}|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b")
 _DURATION_HINT = re.compile(
     r"(?i)\b(?:years?|months?|weeks?|days?|hours?|decades?|centur(?:y|ies)|quarters?|half|old|"
     r"season|spring|summer|fall|autumn|winter|\d+s)\b"
