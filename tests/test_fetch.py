@@ -30,7 +30,7 @@ from bot.errors import (
     UnsupportedTypeError,
     UpstreamError,
 )
-from bot.fetch import Fetcher
+from bot.fetch import FetchedPage, Fetcher
 
 ARTICLE = """<!doctype html><html><head><meta charset="utf-8"><title>Harbour bridge reopens</title></head>
 <body><article><h1>Harbour bridge reopens after repairs</h1>
@@ -59,7 +59,9 @@ async def fetcher(fetch_settings: FetchSettings) -> AsyncIterator[Fetcher]:
         yield fetcher
 
 
-async def fetch_with(settings: FetchSettings, url: str, resolver: AbstractResolver | None = None) -> object:
+async def fetch_with(
+    settings: FetchSettings, url: str, resolver: AbstractResolver | None = None
+) -> FetchedPage:
     async with Fetcher(settings, resolver=resolver) as fetcher:
         return await fetcher.fetch(url)
 
@@ -126,7 +128,7 @@ async def test_too_many_redirects_refused(page_server: PageServer, fetch_setting
         await fetch_with(settings, page_server.url("/hop0"))
     assert len(page_server.requests) == 6  # the first request and five redirects, no more
     page = await fetch_with(settings, page_server.url("/hop2"))  # exactly five redirects is fine
-    assert page.url.endswith("/hop7")  # type: ignore[attr-defined]
+    assert page.url.endswith("/hop7")
 
 
 async def test_redirect_without_location_is_an_http_error(page_server: PageServer, fetcher: Fetcher) -> None:
@@ -269,7 +271,7 @@ async def test_gzip_bomb_refused(page_server: PageServer, small_cap: FetchSettin
 async def test_body_just_under_cap_accepted(page_server: PageServer, small_cap: FetchSettings) -> None:
     body = "y" * small_cap.max_bytes
     page = await fetch_with(small_cap, page_server.page("/full", body, content_type="text/plain"))
-    assert len(page.text) == small_cap.max_bytes  # type: ignore[attr-defined]
+    assert len(page.text) == small_cap.max_bytes
 
 
 # --- time cap -------------------------------------------------------------------------------------------
@@ -482,7 +484,7 @@ async def test_name_resolving_to_allowed_address_fetched(
     page_server.page("/named", ARTICLE)
     dns = FakeDns({"news.test": [page_server.host]})
     page = await fetch_with(fetch_settings, f"http://news.test:{page_server.port}/named", resolver=dns)
-    assert page.url == f"http://news.test:{page_server.port}/named"  # type: ignore[attr-defined]
+    assert page.url == f"http://news.test:{page_server.port}/named"
     assert page_server.requests[-1].headers["Host"] == f"news.test:{page_server.port}"
 
 
