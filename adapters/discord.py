@@ -70,6 +70,8 @@ def point_discord_py_at(settings: DiscordSettings) -> None:
     """
     discord.http.Route.BASE = settings.api_base_url.rstrip("/")
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+    # briefbot never joins voice channels: warnings about missing voice libraries would only mislead.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
 
 
 def retry_after_of(error: discord.HTTPException) -> float:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
     DiscordEmulator,
     discord_emulator_fixture,
 )
+from pageserver import PageServer
 
 from adapters.discord import COULD_NOT_POST, HELP, NO_PERMISSION, DiscordAdapter, reads_as_command
 from bot.chat.core import ChatCore
@@ -334,3 +338,83 @@ async def test_check_logs_in_over_rest_without_the_gateway(discord_emulator: Dis
 def test_text_that_the_core_would_read_as_a_command() -> None:
     assert reads_as_command("auto off") and reads_as_command("help") and reads_as_command("  ")
     assert not reads_as_command("Automatic doors failed at the harbour on Tuesday")
+
+
+# --- the real `briefbot run` process -------------------------------------------------------------------
+
+ARTICLE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Westhaven ferry terminal reopens after storm repairs | Harbour Herald</title>
+<meta property="article:published_time" content="2024-05-14T09:30:00Z">
+</head><body><nav><a href="/">Home</a> <a href="/local">Local</a></nav>
+<article><h1>Westhaven ferry terminal reopens after storm repairs</h1>
+<p>The north ferry terminal in Westhaven reopened on Tuesday, six weeks after a winter storm tore away part of
+its outer wall and flooded the ticket hall.</p>
+<p>Maria Lindqvist, who chairs the Westhaven Port Authority, told reporters that the repairs had cost
+4.2 million euros and were finished ten days ahead of schedule. "Crews worked through the nights so that
+islanders could get to work and school again," she said.</p>
+<p>Crossings to Skarholm Island will run every two hours until the end of May and hourly from June 1, the
+authority said. Commuters had relied on a temporary landing stage at the fishing harbour since early April,
+where crossings were cancelled on nine days because of high winds.</p>
+<p>The Harbour Workers Union welcomed the reopening but warned that the breakwater protecting the terminal
+still needs a full rebuild. A study commissioned by the regional council in March found that the breakwater
+could fail in a storm of similar strength.</p>
+<p>The regional council is expected to vote on funding for the breakwater in September. Councillor Tomas
+Berg said the vote would decide whether work could start before next winter.</p>
+</article><footer>Copyright Harbour Herald</footer></body></html>
+"""
+
+STARTUP_WAIT = 60.0  # worker processes load spaCy: a generous wait, not a claim about speed
+
+
+def run_config(emulator: DiscordEmulator, page_server: PageServer, tmp_path: Path) -> Path:
+    config = tmp_path / "briefbot.toml"
+    config.write_text(
+        f"""
+[fetch]
+allow_private_networks = ["{page_server.network}"]
+[briefing]
+workers = 1
+[chat]
+database = "{tmp_path / "bot.sqlite3"}"
+[discord]
+message_content_intent = true
+api_base_url = "{emulator.api_base}"
+gateway_url = "{emulator.gateway_url}"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+async def test_briefbot_run_replies_to_a_pasted_link_end_to_end(
+    discord_emulator: DiscordEmulator, page_server: PageServer, tmp_path: Path
+) -> None:
+    link = page_server.page("/local/ferry-terminal-reopens", ARTICLE_PAGE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env["DISCORD_TOKEN"] = discord_emulator.token
+    briefbot = Path(sys.executable).with_name("briefbot")
+    config = run_config(discord_emulator, page_server, tmp_path)
+    with (tmp_path / "stderr.log").open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            briefbot, "run", "--config", str(config), "-v",
+            cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+        )  # fmt: skip
+        try:
+            await discord_emulator.wait_until_ready(STARTUP_WAIT)
+            general = discord_emulator.channel_ids["general"]
+            asked = await discord_emulator.send_message(general, f"Good news for commuters: {link}")
+            reply = (await discord_emulator.wait_for(lambda: discord_emulator.messages, STARTUP_WAIT))[0]
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), STARTUP_WAIT)
+    logs = (tmp_path / "stderr.log").read_text(encoding="utf-8", errors="replace")
+    assert reply["message_reference"]["message_id"] == asked["id"], logs
+    embed = reply["embeds"][0]
+    assert embed["title"] == "Westhaven ferry terminal reopens after storm repairs"
+    assert embed["url"] == link
+    assert "ferry terminal" in embed["description"]
+    assert {field["name"] for field in embed["fields"]} >= {"Key actors", "Key dates"}
+    assert code == 0, logs
+    assert discord_emulator.token not in logs
