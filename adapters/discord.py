@@ -58,6 +58,9 @@ HELP = """\
 Errors from `/brief` and **Brief this** are shown only to you."""
 
 NO_PERMISSION = "Only people who can manage this channel can change that (use `/brief-auto`)."
+HELP_FIRST_WORD = (
+    "I read text that starts with “help” as a request for help; please leave out that first word."
+)
 COULD_NOT_POST = "Sorry, I couldn't post the briefing in this channel; please check my permissions here."
 
 
@@ -87,6 +90,13 @@ def reads_as_command(text: str) -> bool:
     """Would ChatCore.on_command read this as `help` or `auto …` instead of something to brief?"""
     words = text.lower().split()
     return not words or words[0] in HELP_WORDS or (words[0] == "auto" and len(words) <= 2)
+
+
+def command_like_text_notice(text: str) -> Notice:
+    """Why text ChatCore would read as `help`/`auto` is not briefed (its one entry point parses text)."""
+    if len(text.split()) <= 2:
+        return Notice(TooShortError().message, code=TooShortError.code)  # nothing to summarize anyway
+    return Notice(HELP_FIRST_WORD, code=BadInputError.code)
 
 
 def _strip_mentions(text: str, user_id: int) -> str:
@@ -303,8 +313,8 @@ class DiscordAdapter:
         async def ask(where: Place, person: Person) -> Outcome:
             if isinstance(request, Notice):
                 return Outcome(request, private=True)
-            if reads_as_command(request):  # one or two words: nothing to summarize anyway
-                return Outcome(Notice(TooShortError().message, code=TooShortError.code), private=True)
+            if reads_as_command(request):
+                return Outcome(command_like_text_notice(request), private=True)
             return await core.on_command(where, person, request)
 
         return ask

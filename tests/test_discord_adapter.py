@@ -21,7 +21,15 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
 )
 from pageserver import PageServer
 
-from adapters.discord import COULD_NOT_POST, HELP, NO_PERMISSION, DiscordAdapter, reads_as_command
+from adapters.discord import (
+    COULD_NOT_POST,
+    HELP,
+    HELP_FIRST_WORD,
+    NO_PERMISSION,
+    DiscordAdapter,
+    command_like_text_notice,
+    reads_as_command,
+)
 from bot.chat.core import ChatCore
 from bot.chat.outbox import Outbox
 from bot.config import ChatSettings, DiscordSettings, Settings
@@ -337,7 +345,10 @@ async def test_check_logs_in_over_rest_without_the_gateway(discord_emulator: Dis
 
 def test_text_that_the_core_would_read_as_a_command() -> None:
     assert reads_as_command("auto off") and reads_as_command("help") and reads_as_command("  ")
+    assert reads_as_command("Help arrives for the flooded villages")
     assert not reads_as_command("Automatic doors failed at the harbour on Tuesday")
+    assert command_like_text_notice("auto off").code == TooShortError.code
+    assert command_like_text_notice("Help arrives for the flooded villages").text == HELP_FIRST_WORD
 
 
 # --- the real `briefbot run` process -------------------------------------------------------------------
