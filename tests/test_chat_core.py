@@ -161,3 +161,12 @@ async def test_pending_work_is_capped(store: Store) -> None:
     assert busy.private and busy.reply.code == "busy"  # type: ignore[union-attr]
     briefer.gate.set()
     assert all(isinstance(o.reply, Briefing) for o in await asyncio.gather(*first))
+
+
+async def test_a_text_starting_with_help_is_briefed_not_answered_with_help(store: Store) -> None:
+    briefer = FakeBriefer()
+    core = core_with(briefer, store)
+    text = "Help arrived in the flooded valley on Monday after three days of rain, officials said."
+    outcome = await core.on_command(HERE, ALICE, text)
+    assert isinstance(outcome.reply, Briefing)
+    assert briefer.texts == [text]

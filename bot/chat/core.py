@@ -94,7 +94,7 @@ class ChatCore:
         """`/brief …` (or a mention): help, channel settings, or a briefing of a link or pasted text."""
         words = text.split()
         first = words[0].lower() if words else "help"
-        if first in ("help", "?"):
+        if len(words) <= 1 and first in ("help", "?"):  # a long text starting with "Help" is an article
             return Outcome(Notice(HELP), private=True)
         if first == "auto" and len(words) <= 2:
             return await self._auto_command(where, words[1].lower() if len(words) == 2 else None)
