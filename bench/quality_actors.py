@@ -149,17 +149,17 @@ def evaluate(system: Callable[[str], Predicted], rows: list[dict[str, object]]) 
 def time_systems(
     systems: dict[str, Callable[[str], Predicted]], texts: list[str], repeats: int
 ) -> dict[str, list[float]]:
-    """Fill each system's per-article ms with the fastest of `repeats` rounds, the systems taking turns,
-    so that a burst of other work on this shared machine does not land on one system only."""
+    """Each system's per-article CPU ms, the fastest of `repeats` rounds with the systems taking turns, so
+    that other work on this shared machine (cache, frequency) does not weigh on one system only."""
     best: dict[str, list[float]] = {name: [float("inf")] * len(texts) for name in systems}
     for system in systems.values():
         system(texts[0])  # warm-up: the first call allocates
     for _ in range(repeats):
         for name, system in systems.items():
             for i, text in enumerate(texts):
-                start = time.perf_counter()
+                start = time.process_time()  # CPU time: other jobs on this shared machine don't count
                 system(text)
-                best[name][i] = min(best[name][i], (time.perf_counter() - start) * 1000)
+                best[name][i] = min(best[name][i], (time.process_time() - start) * 1000)
     return best
 
 
@@ -191,7 +191,7 @@ def table(results: dict[str, Score]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="score only the first N articles")
-    parser.add_argument("--repeats", type=int, default=3, help="timing rounds; the fastest counts")
+    parser.add_argument("--repeats", type=int, default=2, help="timing rounds; the fastest counts")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/actors.md")
     args = parser.parse_args()
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
@@ -225,8 +225,8 @@ def main() -> None:
         "",
         f"{date.today().isoformat()}, commit {head.stdout.strip() or '?'}, {len(rows)} articles, "
         f"{words} words; `.venv/bin/python bench/quality_actors.py`; one BLAS thread, one article per call; "
-        f"time = fastest of {args.repeats} interleaved rounds per article (load average at the end: "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).",
+        f"time = process CPU time, fastest of {args.repeats} interleaved rounds per article "
+        f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).",
         "",
         *table(results),
         "",
