@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 
-SHORT_WORDS = 12  # furniture lines are short; longer texts only match the anchored credit rules
+import nupunkt
+
+SHORT_WORDS = 12  # a call to action or a byline is a short line
 QUESTION_WORDS = 15
+CAPTION_WORDS = 40  # a caption or credit line; longer paragraphs are news even if one rule matches them
 
 _I = re.IGNORECASE
 _CREDIT_WORD = r"(?:photos?|photograph|image|picture|video|source|credits?|footage|graphic|illustration)"
@@ -23,7 +26,7 @@ _RULES_ANY_LENGTH = [
     re.compile(r"\b(?:image|photo|picture)\s+(?:copyright|caption)\b", _I),
     re.compile(r"\ball rights reserved\b", _I),
     re.compile(r"^\(?\s*(?:additional\s+)?(?:reporting|writing|editing)\s+by\b", _I),
-    re.compile(r"\bclick here\b", _I),
+    re.compile(r"(?:^|[.!?]\s+)click here\b", _I),
     re.compile(r"^sign up\b.{0,40}\bnewsletters?\b", _I),
     # CNN/DailyMail caption remnants: a line without a closing mark got " ." appended ("Anne Frank's final
     # entry ."), and DailyMail bylines were split into "By .", "PUBLISHED: ." fragments.
@@ -48,7 +51,9 @@ _RULES_SHORT = [
     re.compile(rf"^By\s+{_BYLINE_TOKEN}(?:\s*{_BYLINE_TOKEN})*$"),
 ]
 # A question put to the reader ("What do you think?"), not a quoted one.
-_READER_QUESTION = re.compile(r"^[^\"“”]*\b(?:you|your)\b[^\"“”]*\?$", _I)
+_READER_QUESTION = re.compile(r"^[^\"“”.!?]*\b(?:you|your)\b[^\"“”.!?]*\?$", _I)
+
+_INNER_SENTENCE_END = re.compile(r"[.!?][\"”’)]*\s+\S")
 
 # "SEOUL (Reuters) - ", "Marseille, France (CNN)", "NEW YORK, March 3 (Reuters) -"
 _DATELINE = re.compile(
@@ -57,17 +62,31 @@ _DATELINE = re.compile(
 )
 
 
-def is_boilerplate(text: str) -> bool:
-    """True when a paragraph or sentence is page furniture rather than news."""
-    text = " ".join(text.split())
-    if not text:
-        return True
+def _is_furniture_line(text: str, word_count: int) -> bool:
+    if word_count > CAPTION_WORDS:
+        return False
     if any(rule.search(text) for rule in _RULES_ANY_LENGTH):
         return True
-    word_count = len(text.split())
     if word_count <= QUESTION_WORDS and _READER_QUESTION.match(text):
         return True
     return word_count <= SHORT_WORDS and any(rule.search(text) for rule in _RULES_SHORT)
+
+
+def is_boilerplate(text: str) -> bool:
+    """True when a paragraph or sentence is page furniture rather than news.
+
+    A short paragraph of several sentences ("What do you think? Leave a Comment") is furniture when each
+    of its sentences is."""
+    text = " ".join(text.split())
+    if not text:
+        return True
+    word_count = len(text.split())
+    if _is_furniture_line(text, word_count):
+        return True
+    if word_count > CAPTION_WORDS or not _INNER_SENTENCE_END.search(text):
+        return False
+    parts = [text[start:end].strip() for start, end in nupunkt.sent_spans(text)]
+    return len(parts) > 1 and all(_is_furniture_line(part, len(part.split())) for part in parts)
 
 
 def strip_dateline(sentence: str) -> str:

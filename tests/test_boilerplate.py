@@ -70,3 +70,22 @@ def test_blank_text_is_boilerplate() -> None:
 )
 def test_strip_dateline(sentence: str, expected: str) -> None:
     assert strip_dateline(sentence) == expected
+
+
+def test_a_short_paragraph_of_furniture_sentences_is_boilerplate() -> None:
+    assert is_boilerplate("What do you think? Leave a Comment")
+
+
+def test_a_paragraph_with_news_and_furniture_is_kept() -> None:
+    assert not is_boilerplate("The council approved the plan on Tuesday. Leave a Comment")
+
+
+def test_a_rhetorical_paragraph_is_not_a_reader_question() -> None:
+    assert not is_boilerplate("Keep your hands off the harbour! Is nothing sacred?")
+
+
+def test_a_long_paragraph_ending_like_a_caption_is_kept() -> None:
+    # Pasted CNN/DailyMail text is one paragraph and often ends with a caption remnant " .".
+    story = " ".join(["The council met on Tuesday and approved the harbour plan after a long debate."] * 5)
+    assert not is_boilerplate(story + " The harbour at dawn .")
+    assert not is_boilerplate(story + " Boats in the harbour – Photo: REUTERS/Jane Doe")
