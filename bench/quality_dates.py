@@ -200,6 +200,8 @@ def main() -> None:
         "",
         f"ms/article is the median; ours excludes the shared spaCy NER ({statistics.median(ner_ms):.1f} ms "
         "median here), which actors use too.",
+        f"Import cost of bot.dates on top of spaCy (fresh process): {_import_ms():.0f} ms; dateparser is "
+        "only imported if the fallback runs (it never did on this set).",
         "Not held against a system: gold values outside YYYY / YYYY-MM / YYYY-MM-DD / YYYY-Www, and TIME/SET "
         "timexes. Mentions on DURATION timexes count as false positives.",
     ]
@@ -208,6 +210,16 @@ def main() -> None:
     if not args.limit:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(report, encoding="utf-8")
+
+
+def _import_ms() -> float:
+    code = (
+        "import time, spacy, bot.models; t = time.perf_counter(); import bot.dates; "
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip())
 
 
 def _commit() -> str:
