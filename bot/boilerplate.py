@@ -56,10 +56,16 @@ _READER_QUESTION = re.compile(r"^[^\"“”.!?]*\b(?:you|your)\b[^\"“”.!?]*\
 _INNER_SENTENCE_END = re.compile(r"[.!?][\"”’)]*\s+\S")
 
 # "SEOUL (Reuters) - ", "Marseille, France (CNN)", "NEW YORK, March 3 (Reuters) -"
-_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z0-9][A-Za-z0-9.'’-]*){0,5}\s*)?"
+_AGENCY_DATELINE = (
+    r"(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z0-9][A-Za-z0-9.'’-]*){0,5}\s*)?"
     r"\((?:CNN|Reuters|AP|AFP|UPI|Bloomberg|dpa|Xinhua|Yonhap|EFE|ANSA|CNS|BBC)\)\s*(?:[-–—]+\s*)?"
 )
+# "HELSINKI — ", "KYIV, Ukraine -- ": a place in capitals and a long dash, no agency (AP and newspaper style).
+_PLACE_DATELINE = (
+    r"[A-Z][A-Z.'’-]{2,}(?:\s+[A-Z][A-Z.'’-]+)*"  # HELSINKI, NEW YORK; 3+ capitals: not "US – China"
+    r"(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s+(?:—|–|--)\s*"
+)
+_DATELINE = re.compile(rf"^(?:{_AGENCY_DATELINE}|{_PLACE_DATELINE})")
 
 
 def _is_furniture_line(text: str, word_count: int) -> bool:

@@ -89,3 +89,17 @@ def test_a_long_paragraph_ending_like_a_caption_is_kept() -> None:
     story = " ".join(["The council met on Tuesday and approved the harbour plan after a long debate."] * 5)
     assert not is_boilerplate(story + " The harbour at dawn .")
     assert not is_boilerplate(story + " Boats in the harbour – Photo: REUTERS/Jane Doe")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("HELSINKI — Finland signed the deal.", "Finland signed the deal."),
+        ("NEW YORK -- Stocks fell.", "Stocks fell."),
+        ("KYIV, Ukraine — The talks ended.", "The talks ended."),
+        ("US – China talks resumed on Monday.", "US – China talks resumed on Monday."),
+        ("Helsinki — the capital — was quiet.", "Helsinki — the capital — was quiet."),
+    ],
+)
+def test_strip_place_dateline(sentence: str, expected: str) -> None:
+    assert strip_dateline(sentence) == expected
