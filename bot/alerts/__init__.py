@@ -1,0 +1,1 @@
+"""Topic alerts: subscriptions, feeds, matching and dedupe of news stories."""
