@@ -6,21 +6,78 @@ PostgreSQL store can implement the same methods when several bot processes must 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
-# Append only: a migration, once released, never changes. The index + 1 is the schema version.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE channel_settings (
-        platform TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        auto_brief BOOLEAN,
-        PRIMARY KEY (platform, channel)
-    )
-    """,
+# Append only: a migration, once released, never changes. Its index + 1 is the schema version. Types are ones
+# both SQLite and PostgreSQL accept (times are epoch seconds, signatures hex text); ids are assigned by the
+# INSERTs themselves (MAX + 1), so no SERIAL/AUTOINCREMENT dialect is needed.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """CREATE TABLE channel_settings (
+            platform TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            auto_brief BOOLEAN,
+            PRIMARY KEY (platform, channel)
+        )""",
+    ),
+    (
+        """CREATE TABLE feeds (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            next_poll_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            disabled BOOLEAN NOT NULL DEFAULT FALSE,
+            last_error TEXT
+        )""",
+        """CREATE TABLE channel_feeds (
+            platform TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            url TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            added_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, channel, url)
+        )""",
+        """CREATE TABLE subscriptions (
+            id BIGINT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            query TEXT NOT NULL,
+            digest TEXT,
+            created_by TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            alerts INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (platform, channel, query)
+        )""",
+        """CREATE TABLE seen_items (
+            feed_url TEXT NOT NULL,
+            item_key TEXT NOT NULL,
+            first_seen_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (feed_url, item_key)
+        )""",
+        """CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            signature TEXT NOT NULL,
+            title TEXT NOT NULL,
+            url TEXT NOT NULL,
+            first_seen_at DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE outbox (
+            delivery_key TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            delivered_at DOUBLE PRECISION
+        )""",
+        "CREATE INDEX outbox_pending ON outbox (delivered_at, created_at)",
+    ),
 ]
 
 
@@ -42,9 +99,10 @@ class Store:
         async with self._db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         version = row[0] if row else 0
-        for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
             await self._db.execute("BEGIN")
-            await self._db.execute(sql)
+            for sql in statements:
+                await self._db.execute(sql)
             await self._db.execute(f"PRAGMA user_version = {number}")
             await self._db.commit()
 
@@ -72,3 +130,201 @@ class Store:
             (platform, channel, enabled),
         )
         await self._db.commit()
+
+    # --- topic alerts: subscriptions -----------------------------------------------------------------
+
+    async def add_subscription(
+        self,
+        platform: str,
+        channel: str,
+        query: str,
+        *,
+        created_by: str,
+        created_at: float,
+        digest: str | None,
+    ) -> Subscription | None:
+        """The new subscription, or None when the channel already has this (normalized) query."""
+        async with self._db.execute(
+            "INSERT INTO subscriptions (id, platform, channel, query, digest, created_by, created_at) "
+            # WHERE TRUE: SQLite needs it to tell the upsert clause from a join constraint
+            "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ? FROM subscriptions WHERE TRUE "
+            "ON CONFLICT (platform, channel, query) DO NOTHING RETURNING id",
+            (platform, channel, query, digest, created_by, created_at),
+        ) as cursor:
+            row = await cursor.fetchone()
+        await self._db.commit()
+        if row is None:
+            return None
+        return Subscription(row[0], platform, channel, query, digest, created_by, created_at, 0)
+
+    async def remove_subscription(self, platform: str, channel: str, subscription_id: int) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM subscriptions WHERE platform = ? AND channel = ? AND id = ?",
+            (platform, channel, subscription_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def subscriptions(
+        self, platform: str | None = None, channel: str | None = None
+    ) -> list[Subscription]:
+        """A channel's subscriptions, or everyone's (to build the match index at start)."""
+        sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"
+        args: tuple[str, ...] = ()
+        if platform is not None and channel is not None:
+            sql += " WHERE platform = ? AND channel = ?"
+            args = (platform, channel)
+        async with self._db.execute(sql + " ORDER BY id", args) as cursor:
+            return [Subscription(*row) for row in await cursor.fetchall()]
+
+    async def count_alert(self, subscription_id: int) -> None:
+        await self._db.execute(
+            "UPDATE subscriptions SET alerts = alerts + 1 WHERE id = ?", (subscription_id,)
+        )
+        await self._db.commit()
+
+    # --- topic alerts: feeds ---------------------------------------------------------------------------
+
+    async def add_channel_feed(
+        self, platform: str, channel: str, url: str, *, added_by: str, at: float
+    ) -> bool:
+        cursor = await self._db.execute(
+            "INSERT INTO channel_feeds (platform, channel, url, added_by, added_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, channel, url) DO NOTHING",
+            (platform, channel, url, added_by, at),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def remove_channel_feed(self, platform: str, channel: str, url: str) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM channel_feeds WHERE platform = ? AND channel = ? AND url = ?",
+            (platform, channel, url),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def channel_feeds(
+        self, platform: str | None = None, channel: str | None = None
+    ) -> list[ChannelFeed]:
+        sql = "SELECT platform, channel, url FROM channel_feeds"
+        args: tuple[str, ...] = ()
+        if platform is not None and channel is not None:
+            sql += " WHERE platform = ? AND channel = ?"
+            args = (platform, channel)
+        async with self._db.execute(sql + " ORDER BY added_at, url", args) as cursor:
+            return [ChannelFeed(*row) for row in await cursor.fetchall()]
+
+    async def feed_state(self, url: str) -> FeedRow | None:
+        async with self._db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,)) as cursor:
+            row = await cursor.fetchone()
+        return FeedRow(*row[:5], bool(row[5]), row[6]) if row else None
+
+    async def save_feed_state(self, state: FeedRow) -> None:
+        await self._db.execute(
+            f"INSERT INTO feeds ({_FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+            "next_poll_at = excluded.next_poll_at, failures = excluded.failures, "
+            "disabled = excluded.disabled, last_error = excluded.last_error",
+            astuple(state),
+        )
+        await self._db.commit()
+
+    async def mark_seen(self, feed_url: str, item_keys: Sequence[str], at: float) -> dict[str, float]:
+        """Record items; returns when each was first seen (now for new ones), so old items never alert."""
+        await self._db.executemany(
+            "INSERT INTO seen_items (feed_url, item_key, first_seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (feed_url, item_key) DO NOTHING",
+            [(feed_url, key, at) for key in item_keys],
+        )
+        await self._db.commit()
+        first_seen: dict[str, float] = {}
+        for start in range(0, len(item_keys), 500):  # stay under the bound-parameter limit
+            chunk = list(item_keys[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            async with self._db.execute(
+                "SELECT item_key, first_seen_at FROM seen_items "
+                f"WHERE feed_url = ? AND item_key IN ({marks})",
+                (feed_url, *chunk),
+            ) as cursor:
+                first_seen.update({key: when for key, when in await cursor.fetchall()})
+        return first_seen
+
+    # --- topic alerts: the outbox (written before posting, marked after the platform confirms) ---------
+
+    async def enqueue_delivery(self, delivery: Delivery) -> bool:
+        """Queue an alert once: a replay with the same delivery key is ignored."""
+        cursor = await self._db.execute(
+            "INSERT INTO outbox (delivery_key, platform, channel, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (delivery_key) DO NOTHING",
+            (
+                delivery.key,
+                delivery.platform,
+                delivery.channel,
+                json.dumps(delivery.payload),
+                delivery.created_at,
+            ),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def pending_deliveries(self, platform: str | None = None) -> list[Delivery]:
+        sql = "SELECT delivery_key, platform, channel, payload, created_at FROM outbox"
+        sql += " WHERE delivered_at IS NULL"
+        args: tuple[str, ...] = ()
+        if platform is not None:
+            sql += " AND platform = ?"
+            args = (platform,)
+        async with self._db.execute(sql + " ORDER BY created_at, delivery_key", args) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Delivery(key, plat, chan, json.loads(payload), created)
+            for key, plat, chan, payload, created in rows
+        ]
+
+    async def mark_delivered(self, key: str, at: float) -> None:
+        await self._db.execute("UPDATE outbox SET delivered_at = ? WHERE delivery_key = ?", (at, key))
+        await self._db.commit()
+
+
+_SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts"
+_FEED_COLUMNS = "url, etag, last_modified, next_poll_at, failures, disabled, last_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    platform: str
+    channel: str
+    query: str  # normalized query text
+    digest: str | None  # e.g. "daily@08:00", None for one message per story
+    created_by: str
+    created_at: float  # epoch seconds: only items first seen after this alert
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFeed:
+    platform: str
+    channel: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: float = 0.0
+    failures: int = 0
+    disabled: bool = False
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    key: str  # idempotency: one row per (subscription, story) however often it is replayed
+    platform: str
+    channel: str
+    payload: dict[str, Any]
+    created_at: float
