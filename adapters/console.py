@@ -33,7 +33,7 @@ class ConsoleAdapter:
         self._max_actors = max_actors
         self._max_dates = max_dates
         self._where = Place("console", "console")
-        self._person = Person("you")
+        self._person = Person("you", can_manage=True)  # the console is your own channel
 
     def _print(self, outcome: Outcome) -> None:
         reply = outcome.reply

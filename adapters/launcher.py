@@ -11,6 +11,7 @@ import logging
 import signal
 from collections.abc import Mapping
 
+from bot.alerts.commands import AlertCommands
 from bot.briefer import Briefer
 from bot.chat.adapter import ChatAdapter
 from bot.chat.core import ChatCore
@@ -67,7 +68,8 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         BriefingWorkers.in_processes(settings) as workers,
         await Store.open(settings.chat.database) as store,
     ):
-        core = ChatCore(Briefer(fetcher, workers), store, settings.chat)
+        alerts = AlertCommands(store, settings.alerts)
+        core = ChatCore(Briefer(fetcher, workers), store, settings.chat, alerts=alerts)
         warming = asyncio.create_task(workers.warm_up())
         runs = [asyncio.create_task(adapter.run(core, stop), name=adapter.name) for adapter in adapters]
         # The bot stops when asked to, or when every adapter has ended (the console at end of input).

@@ -60,6 +60,18 @@ class ChatSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Topic alerts: the feeds every channel's subscriptions watch, and the limits per channel."""
+
+    default_feeds: tuple[str, ...] = ()  # RSS/Atom URLs; channels can add their own with /brief source add
+    poll_interval_seconds: float = 600.0
+    dedupe_window_hours: float = 48.0  # the same story from several outlets within this window alerts once
+    max_subscriptions_per_channel: int = 25
+    max_feeds_per_channel: int = 10
+    timezone: str = "UTC"  # for digest times such as daily@08:00
+
+
+@dataclass(frozen=True)
 class SlackSettings:
     mode: str = "socket"  # "socket" (no public URL needed) or "http" (Events API with signed requests)
     bot_token_env: str = "SLACK_BOT_TOKEN"  # names of environment variables: secrets never live in this file
@@ -69,6 +81,8 @@ class SlackSettings:
     http_host: str = "0.0.0.0"  # HTTP mode must be reachable by Slack
     http_port: int = 3000
     http_path: str = "/slack/events"
+    # Besides workspace admins and owners, these user ids may change a channel's subscriptions and sources.
+    managers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in ("socket", "http"):
@@ -89,6 +103,7 @@ class Settings:
     summary: SummarySettings = field(default_factory=SummarySettings)
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
 
@@ -103,9 +118,9 @@ def _network(key: str, value: Any) -> IPNetwork:
 def _coerce(key: str, default: Any, value: Any) -> Any:
     """Check one value against the type of its default; the error names the key."""
     if isinstance(default, tuple):
-        if not isinstance(value, list):
-            raise ConfigError(f"{key}: must be a list")
-        return tuple(_network(key, v) for v in value)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}: must be a list of strings")
+        return tuple(_network(key, v) if key == "fetch.allow_private_networks" else v for v in value)
     allowed = (int, float) if isinstance(default, float) else type(default)
     if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, allowed):
         raise ConfigError(f"{key}: must be a {type(default).__name__}, not {value!r}")

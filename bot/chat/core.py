@@ -29,6 +29,10 @@ HELP = """\
 • `/brief <link>` or `/brief <pasted text>`: a briefing for everyone in the channel.
 • Mention me with a link: same as /brief.
 • `/brief auto on` / `/brief auto off` / `/brief auto`: automatic briefings of pasted links in this channel.
+• `/brief subscribe <query> [--digest daily@08:00]`: a briefing here for every new story that matches, e.g.
+  `/brief subscribe "North Korea" (missile OR launch) -sports actor:"Kim Jong Un"`.
+• `/brief subscriptions`, `/brief unsubscribe <number>`: list and remove them.
+• `/brief sources`, `/brief source add <feed url>`, `/brief source remove <feed url>`: the feeds watched here.
 • `/brief help`: this message. Errors are shown only to you."""
 
 
@@ -52,6 +56,22 @@ class SlowDownError(BriefError):
     default_message = "You're asking for briefings faster than I can write them; please try again shortly."
 
 
+class AlertCommandHandler(Protocol):
+    async def handle(self, where: Place, person: Person, command: str, rest: str) -> Outcome: ...
+
+
+def _is_alert_command(words: list[str]) -> bool:
+    """Shaped like an alert command, so a pasted text that starts with "Sources say" is still briefed."""
+    first = words[0].lower()
+    if first in ("subscriptions", "sources"):
+        return len(words) == 1
+    if first == "unsubscribe":
+        return len(words) >= 2
+    if first == "source":
+        return len(words) >= 2 and words[1].lower() in ("add", "remove")
+    return first == "subscribe"
+
+
 class ChatCore:
     def __init__(
         self,
@@ -59,9 +79,11 @@ class ChatCore:
         prefs: ChannelPrefs,
         settings: ChatSettings,
         *,
+        alerts: AlertCommandHandler | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._briefer = briefer
+        self._alerts = alerts
         self._prefs = prefs
         self._settings = settings
         self._cache: SingleFlightCache[Briefing] = SingleFlightCache(
@@ -98,6 +120,8 @@ class ChatCore:
             return Outcome(Notice(HELP), private=True)
         if first == "auto" and len(words) <= 2:
             return await self._auto_command(where, words[1].lower() if len(words) == 2 else None)
+        if self._alerts is not None and _is_alert_command(words):
+            return await self._alerts.handle(where, person, first, text.strip()[len(first) :].strip())
         links = find_links(text, 1)
         # A link with a word or two around it ("/brief <url> please") is a link; anything longer is text.
         job = self._url_job(links[0]) if links and len(words) <= 3 else self._text_job(text)

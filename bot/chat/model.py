@@ -24,6 +24,9 @@ class Place:
 class Person:
     user: str
     is_bot: bool = False
+    # May change the channel's subscriptions and sources (Discord: Manage Channels; Slack: admins, owners and
+    # the configured managers). The adapter decides; the core only reads it.
+    can_manage: bool = False
 
     def key(self, platform: str) -> str:
         return f"{platform}:{self.user}"

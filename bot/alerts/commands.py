@@ -1,0 +1,163 @@
+"""`/brief subscribe|unsubscribe|subscriptions|sources|source …`: a channel's topic alerts, as chat commands.
+
+Only people who manage the channel may change them; anyone may list them. Queries are parsed (never run as
+regular expressions) and stored in their normalized form, so the same topic written twice is one subscription.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.alerts.query import QueryError, parse_query
+from bot.chat.links import canonical_url, find_links
+from bot.chat.model import Notice, Outcome, Person, Place
+from bot.config import AlertSettings
+from bot.store import Store
+
+COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "sources", "source")
+_DIGEST = re.compile(r"\s--digest\s+(\S+)\s*$")
+_DIGEST_VALUE = re.compile(r"^daily@([01]\d|2[0-3]):([0-5]\d)$")
+MANAGERS_ONLY = "Only people who manage this channel can change its subscriptions and sources."
+
+
+def _private(text: str, code: str | None = None) -> Outcome:
+    return Outcome(Notice(text, code=code), private=True)
+
+
+class AlertCommands:
+    def __init__(
+        self, store: Store, settings: AlertSettings, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+
+    async def handle(self, where: Place, person: Person, command: str, rest: str) -> Outcome:
+        if command == "subscriptions":
+            return await self._list(where)
+        if command == "sources":
+            return await self._sources(where)
+        if not person.can_manage:
+            return _private(MANAGERS_ONLY, "forbidden")
+        if command == "subscribe":
+            return await self._subscribe(where, person, rest)
+        if command == "unsubscribe":
+            return await self._unsubscribe(where, rest)
+        return await self._source(where, person, rest)
+
+    async def _feeds_for(self, where: Place) -> list[str]:
+        own = [f.url for f in await self._store.channel_feeds(where.platform, where.channel)]
+        return list(dict.fromkeys([*self._settings.default_feeds, *own]))
+
+    async def _subscribe(self, where: Place, person: Person, rest: str) -> Outcome:
+        digest = None
+        if match := _DIGEST.search(" " + rest):
+            digest = match.group(1)
+            rest = (" " + rest)[: match.start()].strip()
+            if not _DIGEST_VALUE.match(digest):
+                return _private("Use `--digest daily@HH:MM`, e.g. `--digest daily@08:00`.", "bad_input")
+        if not rest.strip():
+            return _private(
+                'Tell me what to watch for, e.g. `/brief subscribe "North Korea" missile -sports`.'
+            )
+        try:
+            query = parse_query(rest)
+        except QueryError as error:
+            return _private(
+                f"That query has a problem: {error.reason}.\n```\n{error.pointer(rest)}\n```", error.code
+            )
+        existing = await self._store.subscriptions(where.platform, where.channel)
+        if len(existing) >= self._settings.max_subscriptions_per_channel:
+            return _private("This channel has as many subscriptions as it may; remove one first.", "too_many")
+        added = await self._store.add_subscription(
+            where.platform, where.channel, query.normalized(),
+            created_by=person.user, created_at=self._clock(), digest=digest,
+        )  # fmt: skip
+        if added is None:
+            return _private(f"This channel already follows `{query.normalized()}`.")
+        feeds = await self._feeds_for(where)
+        when = (
+            f"a daily digest at {digest.split('@')[1]} ({self._settings.timezone})"
+            if digest
+            else "each new story"
+        )
+        watched = (
+            f"{len(feeds)} source{'s' if len(feeds) != 1 else ''}"
+            if feeds
+            else "no sources yet: add one with `/brief source add <feed url>`"
+        )
+        return Outcome(
+            Notice(f"Subscribed (#{added.id}): {query.describe()}. I'll post {when} from {watched}, "
+                   "starting with stories published from now on.")
+        )  # fmt: skip
+
+    async def _unsubscribe(self, where: Place, rest: str) -> Outcome:
+        target = rest.strip().lstrip("#")
+        subscriptions = await self._store.subscriptions(where.platform, where.channel)
+        if target.isdigit():
+            chosen = [s for s in subscriptions if s.id == int(target)]
+        else:
+            try:
+                normalized = parse_query(target).normalized() if target else ""
+            except QueryError:
+                normalized = target
+            chosen = [s for s in subscriptions if s.query == normalized]
+        if not chosen:
+            return _private(
+                "No such subscription here; `/brief subscriptions` lists them with their numbers."
+            )
+        await self._store.remove_subscription(where.platform, where.channel, chosen[0].id)
+        return Outcome(Notice(f"Unsubscribed #{chosen[0].id}: `{chosen[0].query}`."))
+
+    async def _list(self, where: Place) -> Outcome:
+        subscriptions = await self._store.subscriptions(where.platform, where.channel)
+        if not subscriptions:
+            return _private("This channel has no subscriptions. Try `/brief subscribe <words>`.")
+        feeds = await self._feeds_for(where)
+        lines = [f"Subscriptions here (watching {len(feeds)} source{'s' if len(feeds) != 1 else ''}):"]
+        for s in subscriptions:
+            since = datetime.fromtimestamp(s.created_at).date().isoformat()
+            digest = f", digest {s.digest}" if s.digest else ""
+            lines.append(
+                f"#{s.id} `{s.query}`: {s.alerts} alert{'s' if s.alerts != 1 else ''} since {since}{digest}"
+            )
+        return _private("\n".join(lines))
+
+    async def _sources(self, where: Place) -> Outcome:
+        own = {f.url for f in await self._store.channel_feeds(where.platform, where.channel)}
+        feeds = await self._feeds_for(where)
+        if not feeds:
+            return _private("No sources yet. Add an RSS or Atom feed with `/brief source add <feed url>`.")
+        lines = ["Sources watched for this channel:"]
+        lines += [f"• {url}{' (added here)' if url in own else ' (default)'}" for url in feeds]
+        return _private("\n".join(lines))
+
+    async def _source(self, where: Place, person: Person, rest: str) -> Outcome:
+        action, _, argument = rest.strip().partition(" ")
+        links = find_links(argument, 1)
+        if action not in ("add", "remove") or not links:
+            return _private(
+                "Use `/brief source add <feed url>` or `/brief source remove <feed url>`.", "bad_input"
+            )
+        url = canonical_url(links[0])
+        if action == "remove":
+            if await self._store.remove_channel_feed(where.platform, where.channel, url):
+                return Outcome(Notice(f"Removed the source {url}."))
+            return _private(
+                "That feed is not one of this channel's own sources (`/brief sources` lists them)."
+            )
+        if (
+            len(await self._store.channel_feeds(where.platform, where.channel))
+            >= self._settings.max_feeds_per_channel
+        ):
+            return _private(
+                "This channel has as many sources of its own as it may; remove one first.", "too_many"
+            )
+        if not await self._store.add_channel_feed(where.platform, where.channel, url, added_by=person.user,
+                                                  at=self._clock()):  # fmt: skip
+            return _private("This channel already watches that feed.")
+        return Outcome(Notice(f"Added the source {url}; it is checked every "
+                              f"{round(self._settings.poll_interval_seconds / 60)} minutes."))  # fmt: skip

@@ -1,0 +1,99 @@
+"""Topic-alert commands through the chat core, on a real SQLite file."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
+from bot.chat.core import ChatCore
+from bot.chat.model import Notice, Outcome, Person, Place
+from bot.config import AlertSettings, ChatSettings
+from bot.models import Briefing
+from bot.store import Store
+
+HERE = Place("discord", "100")
+MANAGER = Person("7", can_manage=True)
+MEMBER = Person("8")
+
+
+class NoBriefer:
+    async def brief_url(self, url: str) -> Briefing:
+        raise AssertionError("alert commands never brief")
+
+    async def brief_text(self, text: str) -> Briefing:
+        raise AssertionError("alert commands never brief")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
+        yield opened
+
+
+def core(store: Store, **alerts: object) -> ChatCore:
+    settings = AlertSettings(default_feeds=("https://news.example/rss",), **alerts)  # type: ignore[arg-type]
+    return ChatCore(
+        NoBriefer(), store, ChatSettings(), alerts=AlertCommands(store, settings, clock=lambda: 1e9)
+    )
+
+
+def text(outcome: Outcome) -> str:
+    assert isinstance(outcome.reply, Notice)
+    return outcome.reply.text
+
+
+async def test_subscribe_list_and_unsubscribe(store: Store) -> None:
+    bot = core(store)
+    done = await bot.on_command(HERE, MANAGER, 'subscribe "North Korea" missile -sports')
+    assert not done.private
+    assert text(done).startswith("Subscribed (#1): ")
+    assert "1 source" in text(done)
+    again = await bot.on_command(HERE, MANAGER, 'subscribe  missile  "north korea" -sports')
+    assert again.private and "already follows" in text(again), "the same query written differently is one"
+    await bot.on_command(HERE, MANAGER, "subscribe drought --digest daily@08:00")
+    listed = await bot.on_command(HERE, MEMBER, "subscriptions")
+    assert listed.private
+    assert "#1 `" in text(listed) and "#2 `drought`" in text(listed) and "digest daily@08:00" in text(listed)
+    gone = await bot.on_command(HERE, MANAGER, "unsubscribe #1")
+    assert text(gone).startswith("Unsubscribed #1")
+    assert [s.id for s in await store.subscriptions("discord", "100")] == [2]
+    by_query = await bot.on_command(HERE, MANAGER, "unsubscribe drought")
+    assert text(by_query).startswith("Unsubscribed #2")
+
+
+async def test_only_managers_change_things(store: Store) -> None:
+    bot = core(store)
+    for command in ("subscribe floods", "unsubscribe 1", "source add https://other.example/feed.xml"):
+        refused = await bot.on_command(HERE, MEMBER, command)
+        assert refused.private and text(refused) == MANAGERS_ONLY
+    assert await store.subscriptions() == []
+
+
+async def test_bad_queries_show_where_they_are_wrong(store: Store) -> None:
+    bot = core(store)
+    bad = await bot.on_command(HERE, MANAGER, 'subscribe "north korea')
+    assert bad.private and bad.reply.code == "invalid_query"  # type: ignore[union-attr]
+    assert "```" in text(bad) and "^" in text(bad)
+    for wrong in ("subscribe", "subscribe floods --digest weekly", "subscribe -sports"):
+        assert (await bot.on_command(HERE, MANAGER, wrong)).private
+
+
+async def test_sources_default_and_own(store: Store) -> None:
+    bot = core(store, max_feeds_per_channel=1)
+    added = await bot.on_command(HERE, MANAGER, "source add https://Local.example/feed.xml?utm_source=x")
+    assert text(added).startswith("Added the source https://local.example/feed.xml")
+    full = await bot.on_command(HERE, MANAGER, "source add https://third.example/atom")
+    assert full.private and "as many sources" in text(full)
+    listed = text(await bot.on_command(HERE, MEMBER, "sources"))
+    assert "https://news.example/rss (default)" in listed
+    assert "https://local.example/feed.xml (added here)" in listed
+    removed = await bot.on_command(HERE, MANAGER, "source remove https://local.example/feed.xml")
+    assert text(removed).startswith("Removed the source")
+
+
+async def test_limits_per_channel(store: Store) -> None:
+    bot = core(store, max_subscriptions_per_channel=1)
+    await bot.on_command(HERE, MANAGER, "subscribe floods")
+    refused = await bot.on_command(HERE, MANAGER, "subscribe drought")
+    assert refused.private and refused.reply.code == "too_many"  # type: ignore[union-attr]
