@@ -230,7 +230,8 @@ class DiscordAdapter:
             return  # never answer bots, ourselves included: no loops
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return  # joins, pins and other system messages
-        where, person = place_of_message(message), Person(str(message.author.id))
+        where = place_of_message(message)
+        person = Person(str(message.author.id), can_manage=can_manage_channel(message))
         if me in message.mentions:
             await self._answer_mention(core, message, where, person, _strip_mentions(message.content, me.id))
             return
@@ -327,7 +328,8 @@ class DiscordAdapter:
     ) -> None:
         """Defer privately at once, ask the core, then post publicly or tell only the asker what failed."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        where, person = place_of_interaction(interaction), Person(str(interaction.user.id))
+        where = place_of_interaction(interaction)
+        person = Person(str(interaction.user.id), can_manage=interaction.permissions.manage_channels)
         try:
             outcome = await ask(where, person)
         except Exception:

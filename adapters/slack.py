@@ -69,6 +69,9 @@ def _thread_of(message: Mapping[str, Any]) -> str:
     return str(message.get("thread_ts") or message["ts"])
 
 
+_MANAGING_COMMANDS = frozenset({"subscribe", "unsubscribe", "source"})
+
+
 class SlackAdapter:
     name = "slack"
 
@@ -203,8 +206,26 @@ class SlackAdapter:
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, before any work: Slack gives 3 seconds
         where = Place(self.name, str(command["channel_id"]))
-        person = Person(str(command["user_id"]))
-        self._spawn(self._answer(where, person, [from_slack_markup(command.get("text") or "")], respond))
+        text = from_slack_markup(command.get("text") or "")
+        self._spawn(self._answer_command(where, str(command["user_id"]), text, respond))
+
+    async def _answer_command(self, where: Place, user: str, text: str, respond: AsyncRespond) -> None:
+        # Slack has no per-channel "manage" permission: the app checks (admins, owners, configured managers),
+        # and only for the commands that change a channel's alerts, to spare a users.info call per briefing.
+        first = (text.split() or [""])[0].lower()
+        can_manage = first in _MANAGING_COMMANDS and await self._can_manage(user)
+        await self._answer(where, Person(user, can_manage=can_manage), [text], respond)
+
+    async def _can_manage(self, user: str) -> bool:
+        if user in self._slack.managers:
+            return True
+        try:
+            info = await self._client.users_info(user=user)
+        except SlackApiError:
+            log.warning("slack: users.info failed; treating %s as not a manager", user)
+            return False
+        profile = info.get("user") or {}
+        return bool(profile.get("is_admin") or profile.get("is_owner"))
 
     async def _on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()

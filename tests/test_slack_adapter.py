@@ -20,6 +20,7 @@ from aiohttp import web
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401 (registers the fixture)
 
 from adapters.slack import COMMAND, SHORTCUT_CALLBACK_ID, SlackAdapter
+from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
 from bot.chat.core import ChatCore
 from bot.config import ChatSettings, Settings, SlackSettings
 from bot.errors import NotFoundError
@@ -76,7 +77,9 @@ async def running_bot(slack: SlackEmulator, tmp_path: Path, mode: str = "socket"
     async with await Store.open(tmp_path / "bot.sqlite3") as store:
         adapter = SlackAdapter(settings, bot_token=slack.bot_token, app_token_or_secret=secret)
         stop = asyncio.Event()
-        run = asyncio.create_task(adapter.run(ChatCore(briefer, store, settings.chat), stop))
+        alerts = AlertCommands(store, settings.alerts)
+        core = ChatCore(briefer, store, settings.chat, alerts=alerts)
+        run = asyncio.create_task(adapter.run(core, stop))
         ready = asyncio.create_task(adapter.ready.wait())
         await asyncio.wait([run, ready], timeout=10, return_when=asyncio.FIRST_COMPLETED)
         assert adapter.ready.is_set(), run.exception() if run.done() else "adapter never got ready"
@@ -440,3 +443,23 @@ async def test_briefbot_run_briefs_a_pasted_link_end_to_end(
     assert slack_emulator.bot_token not in logs
     assert slack_emulator.app_token not in logs
     assert '"level": "error"' not in logs and '"level": "warning"' not in logs, logs
+
+
+# ----- topic alerts: who may change them -----
+async def test_only_admins_and_managers_subscribe_a_channel(bot: Bot) -> None:
+    slack = bot.slack
+    await slack.send_slash_command("subscribe floods", user="U0ALICE")
+    [refused] = await slack.wait_for_responses(1)
+    assert refused.response_type == "ephemeral"
+    assert refused.body["text"] == MANAGERS_ONLY
+    await slack.send_slash_command("subscribe floods", user="U0ADMIN")
+    await slack.wait_until(lambda: len(slack.posts) + len(slack.responses) >= 2, what="the confirmation")
+    await bot.adapter.wait_idle()
+    confirmations = [p.args["text"] for p in slack.posts] + [
+        r.body.get("text", "") for r in slack.responses[1:]
+    ]
+    assert any(text.startswith("Subscribed (#1)") for text in confirmations)
+    assert [c.args["user"] for c in slack.calls_to("users.info")] == ["U0ALICE", "U0ADMIN"]
+    await slack.send_slash_command("subscriptions", user="U0ALICE")  # listing is for everyone, no lookup
+    await slack.wait_for_responses(2)
+    assert len(slack.calls_to("users.info")) == 2
