@@ -80,6 +80,11 @@ class NotAnArticleError(BriefError):
     default_message = "I couldn't find an article on that page."
 
 
+class NotAFeedError(BriefError):
+    code = "not_a_feed"
+    default_message = "That address doesn't give a news feed I can read (RSS or Atom)."
+
+
 class TooShortError(BriefError):
     code = "too_short"
     default_message = "That text is too short to summarize."

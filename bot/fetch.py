@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import codecs
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import NoReturn
+from typing import Literal, NoReturn, TypeVar
 
 import aiohttp
 import charset_normalizer
@@ -26,6 +27,7 @@ from bot.errors import (
     ForbiddenError,
     HttpError,
     InvalidUrlError,
+    NotAFeedError,
     NotFoundError,
     TooLargeError,
     TooManyRedirectsError,
@@ -36,6 +38,15 @@ from bot.errors import (
 from bot.netguard import GuardedResolver, check_literal_host
 
 BRIEFABLE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
+)
+# Types some servers label feeds with: accepted only when the body starts like a feed (`looks_like_feed`).
+SNIFFED_FEED_TYPES = frozenset({"text/html", "text/plain", "application/octet-stream"})
+FEED_ACCEPT = (
+    "application/rss+xml,application/atom+xml,application/rdf+xml,"
+    "application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.1"
+)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 SNIFF_BYTES = 512  # what browsers look at (WHATWG MIME sniffing)
 PRESCAN_BYTES = 4096  # <meta charset> must sit early in <head>; browsers scan the first 1024 bytes
@@ -56,6 +67,12 @@ WEB_ENCODINGS = [
 _BINARY_BYTES = frozenset([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF")
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<meta", b"<!--", b"<div", b"<p")
+# What may come before a feed's root element: XML declaration, processing instructions, comments, DOCTYPE.
+_XML_PROLOG_ITEM = re.compile(
+    rb"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>)", re.DOTALL | re.IGNORECASE
+)
+_FEED_ROOT = re.compile(rb"\s*<(rss|feed|rdf:RDF|RDF)[\s>/]")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,19 @@ class FetchedPage:
     content_type: str  # "text/html", "application/xhtml+xml" or "text/plain"
     text: str  # decoded body
     charset: str  # the codec used to decode (Python's name for it)
+
+
+@dataclass(frozen=True)
+class FetchedFeed:
+    """A feed response: the raw body (the XML declaration decides its encoding) and its validators."""
+
+    url: str  # final URL after redirects
+    status: Literal["ok", "not_modified"]
+    body: bytes  # empty when not modified
+    content_type: str  # as declared, or "application/xml" when sniffed
+    charset: str | None  # the charset the Content-Type header named, if any
+    etag: str | None  # validators for the next conditional GET; None when the server sent none
+    last_modified: str | None
 
 
 class Fetcher:
@@ -105,11 +135,30 @@ class Fetcher:
 
     async def fetch(self, url: str) -> FetchedPage:
         """Fetch `url` and its redirects within the time cap; raises only BriefError subclasses."""
+        return await self._guarded(url, self._read_page)
+
+    async def fetch_feed(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchedFeed:
+        """Fetch a feed with a conditional GET, under the same guard and caps as pages.
+
+        Returns status "not_modified" on HTTP 304; raises only BriefError subclasses (NotAFeedError when the
+        body is plainly not a feed: the parser decides the rest).
+        """
+        headers = {"Accept": FEED_ACCEPT, **conditional_headers(etag, last_modified)}
+        return await self._guarded(url, self._read_feed, headers)
+
+    async def _guarded(
+        self,
+        url: str,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        headers: dict[str, str] | None = None,
+    ) -> T:
         if self._session is None:
             raise RuntimeError("use Fetcher as an async context manager")
         try:
             async with asyncio.timeout(self._settings.timeout_seconds):
-                return await self._follow(self._session, parse_fetchable_url(url))
+                return await self._follow(self._session, parse_fetchable_url(url), read, headers)
         except BriefError:
             raise
         except TimeoutError as exc:  # before ClientError: aiohttp's own timeouts are both
@@ -121,15 +170,21 @@ class Fetcher:
         except (aiohttp.ClientError, OSError) as exc:
             raise UnreachableError() from exc
 
-    async def _follow(self, session: aiohttp.ClientSession, url: URL) -> FetchedPage:
+    async def _follow(
+        self,
+        session: aiohttp.ClientSession,
+        url: URL,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        headers: dict[str, str] | None,
+    ) -> T:
         allow = self._settings.allow_private_networks
         seen: set[URL] = set()
         for _ in range(self._settings.max_redirects + 1):
             check_literal_host(url.raw_host or "", allow)  # aiohttp skips the resolver for IP literals
             seen.add(url)
-            async with session.get(url, allow_redirects=False) as response:
+            async with session.get(url, allow_redirects=False, headers=headers) as response:
                 if response.status not in REDIRECT_STATUSES:
-                    return await self._read_page(response)
+                    return await read(response)
                 url = redirect_target(response)
             if url in seen:
                 raise TooManyRedirectsError("That link redirects in a loop.")
@@ -151,6 +206,25 @@ class Fetcher:
             decode_body, body, response.charset if declared else None, content_type
         )
         return FetchedPage(url=str(response.url), content_type=content_type, text=text, charset=charset)
+
+    async def _read_feed(self, response: aiohttp.ClientResponse) -> FetchedFeed:
+        etag = response.headers.get("ETag")
+        last_modified = response.headers.get("Last-Modified")
+        if response.status == 304:
+            return FetchedFeed(str(response.url), "not_modified", b"", "", None, etag, last_modified)
+        raise_for_status(response.status)
+        declared = response.headers.get("Content-Type") is not None
+        content_type = response.content_type if declared else "application/xml"
+        if declared and content_type not in FEED_TYPES | SNIFFED_FEED_TYPES:
+            raise NotAFeedError(f"That address gives a {content_type} file, not a news feed.")
+        length = response.content_length
+        if length is not None and length > self._settings.max_bytes:
+            raise TooLargeError("That feed is too large for me to read.")
+        body, _ = await self._read_capped(response, sniff=False)
+        if (content_type in SNIFFED_FEED_TYPES or not declared) and not looks_like_feed(body):
+            raise NotAFeedError()
+        charset = response.charset if declared else None
+        return FetchedFeed(str(response.url), "ok", body, content_type, charset, etag, last_modified)
 
     async def _read_capped(
         self, response: aiohttp.ClientResponse, *, sniff: bool
@@ -186,6 +260,29 @@ def parse_fetchable_url(url: str | URL) -> URL:
     if ":" not in host and not _HOST_CHARS.match(host):  # ':' only in IPv6 literals, which yarl validated
         raise InvalidUrlError()
     return parsed
+
+
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the validators of the last response (RFC 9110 §13.1)."""
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def looks_like_feed(body: bytes) -> bool:
+    """Whether the document's root element is <rss>, <feed> (Atom) or <rdf:RDF> (RSS 0.90 and 1.0)."""
+    head = body[:PRESCAN_BYTES]
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            head = head[len(bom) :].decode(codec, errors="ignore").encode()
+    head = head.removeprefix(codecs.BOM_UTF8)
+    position = 0
+    while match := _XML_PROLOG_ITEM.match(head, position):
+        position = match.end()
+    return _FEED_ROOT.match(head, position) is not None
 
 
 def redirect_target(response: aiohttp.ClientResponse) -> URL:
