@@ -105,6 +105,27 @@ def test_expire_forgets_old_stories() -> None:
     assert index.find_duplicate(*DAM_DAILY, at=T0 + 2 * HOUR) is None
 
 
+def test_many_stories_grow_and_compact_without_mixing_ids() -> None:
+    index = StoryIndex(window=timedelta(days=30))
+    stories = {
+        f"s{n}": (f"Quarry{n} report", f"Inspector{n} visited mill{n} and depot{n} in valley{n}.")
+        for n in range(600)
+    }
+    for n, (story_id, story) in enumerate(stories.items()):
+        index.add(story_id, *story, seen_at=T0 + n * HOUR)
+    assert index.expire(before=T0 + 450 * HOUR) == 450  # removes most rows: the matrix is compacted
+    assert len(index) == 150
+    at = T0 + 700 * HOUR
+    assert [index.find_duplicate(*stories[f"s{n}"], at=at) for n in (0, 449, 450, 599)] == [
+        None,
+        None,
+        "s450",
+        "s599",
+    ]
+    index.add("late", *DAM_WIRE, seen_at=at)  # rows appended after compaction keep their own ids
+    assert index.find_duplicate(*DAM_DAILY, at=at) == "late"
+
+
 def test_adding_an_id_again_replaces_its_text() -> None:
     index = StoryIndex()
     index.add("story", *DAM_WIRE, seen_at=T0)
