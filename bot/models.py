@@ -72,6 +72,19 @@ class Briefing:
             "dates": [d.to_dict() for d in self.dates],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Briefing:
+        """The inverse of to_dict (alerts are stored as JSON in the outbox and rendered when delivered)."""
+        published = data.get("published")
+        return cls(
+            title=data.get("title"),
+            url=data.get("url"),
+            published=date.fromisoformat(published) if published else None,
+            summary=list(data.get("summary") or []),
+            actors=[Actor(a["name"], a["kind"], a["mentions"]) for a in data.get("actors") or []],
+            dates=[DateMention(d["text"], d["value"], d["start"], d["end"]) for d in data.get("dates") or []],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Source:

@@ -238,7 +238,11 @@ class Store:
             [(feed_url, key, at) for key in item_keys],
         )
         await self._db.commit()
-        first_seen: dict[str, float] = {}
+        return await self.first_seen(feed_url, item_keys)
+
+    async def first_seen(self, feed_url: str, item_keys: Sequence[str]) -> dict[str, float]:
+        """When each already-known item was first seen; unknown keys are absent."""
+        found: dict[str, float] = {}
         for start in range(0, len(item_keys), 500):  # stay under the bound-parameter limit
             chunk = list(item_keys[start : start + 500])
             marks = ", ".join("?" * len(chunk))
@@ -247,8 +251,32 @@ class Store:
                 f"WHERE feed_url = ? AND item_key IN ({marks})",
                 (feed_url, *chunk),
             ) as cursor:
-                first_seen.update({key: when for key, when in await cursor.fetchall()})
-        return first_seen
+                found.update({key: when for key, when in await cursor.fetchall()})
+        return found
+
+    async def feed_seen_before(self, feed_url: str) -> bool:
+        """Whether any item of this feed was ever recorded (a new feed's first poll only sets a baseline)."""
+        async with self._db.execute(
+            "SELECT 1 FROM seen_items WHERE feed_url = ? LIMIT 1", (feed_url,)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def add_story(self, story_id: str, signature: bytes, title: str, url: str, at: float) -> None:
+        await self._db.execute(
+            "INSERT INTO stories (id, signature, title, url, first_seen_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO NOTHING",
+            (story_id, signature.hex(), title, url, at),
+        )
+        await self._db.commit()
+
+    async def stories_since(self, since: float) -> list[tuple[str, bytes, float]]:
+        """(id, signature, first seen) of the stories in the dedupe window, to rebuild the index on start."""
+        async with self._db.execute(
+            "SELECT id, signature, first_seen_at FROM stories WHERE first_seen_at >= ? "
+            "ORDER BY first_seen_at",
+            (since,),
+        ) as cursor:
+            return [(sid, bytes.fromhex(sig), at) for sid, sig, at in await cursor.fetchall()]
 
     # --- topic alerts: the outbox (written before posting, marked after the platform confirms) ---------
 
@@ -281,6 +309,15 @@ class Store:
             Delivery(key, plat, chan, json.loads(payload), created)
             for key, plat, chan, payload, created in rows
         ]
+
+    async def update_delivery_payload(self, key: str, payload: dict[str, Any]) -> bool:
+        """Change an alert not yet delivered (e.g. another outlet of the same story); False once delivered."""
+        cursor = await self._db.execute(
+            "UPDATE outbox SET payload = ? WHERE delivery_key = ? AND delivered_at IS NULL",
+            (json.dumps(payload), key),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
 
     async def mark_delivered(self, key: str, at: float) -> None:
         await self._db.execute("UPDATE outbox SET delivered_at = ? WHERE delivery_key = ?", (at, key))

@@ -190,6 +190,11 @@ class FeedPoller:
     def states(self) -> dict[str, FeedState]:
         return dict(self._states)
 
+    def restore(self, states: Mapping[str, FeedState]) -> None:
+        """Saved states (from the store) for feeds not tracked yet; kept by the next set_feeds."""
+        for url, state in states.items():
+            self._states.setdefault(url, state)
+
     def set_feeds(self, urls: Iterable[str]) -> None:
         """The feeds to poll (each once however often it is listed); new ones are due now, others dropped."""
         wanted = set(urls)

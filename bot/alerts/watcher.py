@@ -1,0 +1,242 @@
+"""Topic alerts end to end: feed items → new? → first match → same story? → briefing → second match → outbox
+→ delivered once.
+
+Every feed is polled once per interval however many channels use it (the FeedPoller). An item is processed
+once: its "seen" row is written only after its alerts are in the outbox, so a crash in between means it is
+processed again on the next poll, and the outbox's delivery key (subscription, story) keeps that from posting
+twice. Alerts are written to the outbox before posting and marked delivered only after the platform confirms;
+on start, whatever is still pending is delivered first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from bot.alerts.dedupe import StoryIndex, signature
+from bot.alerts.feeds import FeedItem, fetch_feed
+from bot.alerts.matcher import QueryIndex
+from bot.alerts.query import Matchable, parse_query
+from bot.alerts.schedule import Clock, FeedPoller, FeedState
+from bot.config import AlertSettings
+from bot.errors import BriefError
+from bot.fetch import Fetcher
+from bot.models import Briefing
+from bot.store import Delivery, FeedRow, Store, Subscription
+
+log = logging.getLogger(__name__)
+
+
+BASELINE_KEY = "(baseline)"  # never a real item key: those are hashes
+
+
+class AlertSink(Protocol):
+    async def deliver(self, delivery: Delivery) -> None:
+        """Post one alert; return only once the platform accepted it, raise otherwise (it stays queued)."""
+        ...
+
+
+class UrlBriefer(Protocol):
+    async def brief_url(self, url: str) -> Briefing: ...
+
+
+def _names(briefing: Briefing) -> set[str]:
+    return {name for actor in briefing.actors for name in (actor.name, *actor.aliases)}
+
+
+def _teaser(item: FeedItem) -> Briefing:
+    """When the article itself cannot be briefed, the alert still says what the feed said."""
+    summary = [item.summary[:400]] if item.summary else []
+    return Briefing(title=item.title, url=item.link, published=None, summary=summary)
+
+
+class AlertWatcher:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        briefer: UrlBriefer,
+        sink: AlertSink,
+        settings: AlertSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+        poll_clock: Clock | None = None,
+    ) -> None:
+        self._store = store
+        self._briefer = briefer
+        self._sink = sink
+        self._settings = settings
+        self._clock = clock
+        self._index = QueryIndex()
+        self._subscriptions: dict[int, Subscription] = {}
+        self._readers: dict[str, set[tuple[str, str]]] = {}  # feed url → (platform, channel) that watch it
+        self._stories = StoryIndex(window=timedelta(hours=settings.dedupe_window_hours))
+        self._delivering = asyncio.Lock()
+        self._poller = FeedPoller(
+            functools.partial(fetch_feed, fetcher),
+            on_items=self.handle_items,
+            on_disabled=self._feed_disabled,
+            on_state=self._save_state,
+            interval=timedelta(seconds=settings.poll_interval_seconds),
+            clock=poll_clock,
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        window_start = self._clock() - self._settings.dedupe_window_hours * 3600
+        for story_id, data, at in await self._store.stories_since(window_start):
+            self._stories.add_signature(story_id, data, datetime.fromtimestamp(at, UTC))
+        await self.refresh()
+        await self.deliver_pending()  # replay what a previous run queued but never saw confirmed
+        self._poller.start()
+
+    async def stop(self) -> None:
+        await self._poller.stop()
+
+    async def poll_due(self) -> int:
+        """Poll the feeds that are due now (the background loop does this by itself)."""
+        return await self._poller.poll_due()
+
+    async def refresh(self) -> None:
+        """Reload subscriptions and sources (after a command changed them)."""
+        subscriptions = await self._store.subscriptions()
+        self._index = QueryIndex()
+        for subscription in subscriptions:
+            self._index.add(subscription.id, subscription.query)
+        self._subscriptions = {s.id: s for s in subscriptions}
+        readers: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        channels = {(s.platform, s.channel) for s in subscriptions}
+        for channel in channels:
+            for url in self._settings.default_feeds:
+                readers[url].add(channel)
+        for feed in await self._store.channel_feeds():
+            if (feed.platform, feed.channel) in channels:
+                readers[feed.url].add((feed.platform, feed.channel))
+        self._readers = dict(readers)
+        states = {}
+        for url in self._readers:
+            row = await self._store.feed_state(url)
+            if row is not None:
+                states[url] = FeedState(
+                    datetime.fromtimestamp(row.next_poll_at, UTC), row.failures, row.disabled,
+                    row.etag, row.last_modified, row.last_error,
+                )  # fmt: skip
+        self._poller.restore(states)
+        self._poller.set_feeds(self._readers)
+
+    # --- feeds ----------------------------------------------------------------------------------------
+
+    async def _save_state(self, url: str, state: FeedState) -> None:
+        await self._store.save_feed_state(
+            FeedRow(url, state.etag, state.last_modified, state.next_poll_at.timestamp(), state.failures,
+                    state.disabled, state.last_error)
+        )  # fmt: skip
+
+    async def _feed_disabled(self, url: str, error: BriefError) -> None:
+        log.warning("feed %s disabled after repeated failures: %s", url, error.code)
+        now = self._clock()
+        for platform, channel in sorted(self._readers.get(url, ())):
+            text = (
+                f"I stopped checking the feed {url}: it failed too many times in a row ({error.message}). "
+                "Remove it with `/brief source remove`, or add it again once it works."
+            )
+            await self._store.enqueue_delivery(
+                Delivery(f"disabled:{url}:{int(now)}:{channel}", platform, channel, {"notice": text}, now)
+            )
+        await self.deliver_pending()
+
+    async def handle_items(self, url: str, items: list[FeedItem]) -> None:
+        now = self._clock()
+        keys = [item.key for item in items]
+        if not await self._store.feed_seen_before(url):
+            # A new feed: what it holds now is old news. The marker row remembers the baseline was taken
+            # even when the feed was empty.
+            await self._store.mark_seen(url, [*keys, BASELINE_KEY], now)
+            log.info("feed %s: baseline of %d items", url, len(items))
+            return
+        known = await self._store.first_seen(url, keys)
+        readers = self._readers.get(url, set())
+        for item in items:
+            if item.key not in known:
+                await self._process(item, readers, now)
+        await self._store.mark_seen(url, keys, now)
+        await self.deliver_pending()
+
+    async def _process(self, item: FeedItem, readers: set[tuple[str, str]], now: float) -> None:
+        candidates = [
+            self._subscriptions[key]
+            for key in self._index.match(Matchable.from_parts(item.title, item.summary))
+            if key in self._subscriptions
+        ]
+        # A subscription sees the feeds of its own channel, and only stories first seen after it was made.
+        candidates = [s for s in candidates if (s.platform, s.channel) in readers and s.created_at <= now]
+        if not candidates:
+            return
+        at = datetime.fromtimestamp(now, UTC)
+        data = await asyncio.to_thread(signature, item.title, item.summary)
+        story = self._stories.find_duplicate_signature(data, at)
+        if story is not None:
+            await self._add_other_source(story, candidates, item)
+            return
+        self._stories.add_signature(item.key, data, at)
+        await self._store.add_story(item.key, data, item.title, item.link or "", now)
+        briefing = await self._brief(item)
+        matchable = Matchable.from_parts(
+            briefing.title or item.title, " ".join(briefing.summary), _names(briefing)
+        )
+        for subscription in candidates:
+            if not parse_query(subscription.query).matches(matchable):
+                continue  # the full briefing shows it is not about the topic after all
+            payload: dict[str, Any] = {
+                "subscription": subscription.id,
+                "query": subscription.query,
+                "briefing": briefing.to_dict(),
+                "also": [],
+            }
+            delivery = Delivery(f"{subscription.id}:{item.key}", subscription.platform, subscription.channel,
+                                payload, now)  # fmt: skip
+            if await self._store.enqueue_delivery(delivery):
+                await self._store.count_alert(subscription.id)
+
+    async def _brief(self, item: FeedItem) -> Briefing:
+        if not item.link:
+            return _teaser(item)
+        try:
+            return await self._briefer.brief_url(item.link)
+        except BriefError as error:
+            log.info("alert for %s without a briefing: %s", item.link, error.code)
+            return _teaser(item)
+
+    async def _add_other_source(self, story: str, subscriptions: list[Subscription], item: FeedItem) -> None:
+        """Another outlet of a story already alerted: listed on the alert while it is still queued."""
+        pending = {d.key: d for d in await self._store.pending_deliveries()}
+        for subscription in subscriptions:
+            delivery = pending.get(f"{subscription.id}:{story}")
+            if delivery is not None and item.link and item.link not in delivery.payload["also"]:
+                payload = {**delivery.payload, "also": [*delivery.payload["also"], item.link]}
+                await self._store.update_delivery_payload(delivery.key, payload)
+
+    # --- delivery -------------------------------------------------------------------------------------
+
+    async def deliver_pending(self) -> int:
+        """Post every queued alert, oldest first; a failure leaves it queued for the next round."""
+        delivered = 0
+        async with self._delivering:
+            for delivery in await self._store.pending_deliveries():
+                try:
+                    await self._sink.deliver(delivery)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
+                    continue
+                await self._store.mark_delivered(delivery.key, self._clock())
+                delivered += 1
+        return delivered

@@ -1,0 +1,147 @@
+"""Topic alerts in one process: a local feed server, the real fetcher and store, a recording sink."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from feedserver import Entry, FeedServer, rss20
+from pageserver import PageServer
+
+from bot.alerts.watcher import AlertWatcher
+from bot.config import AlertSettings, FetchSettings
+from bot.fetch import Fetcher
+from bot.models import Actor, Briefing
+from bot.store import Delivery, Store
+
+FLOOD = Entry(
+    "River Alder floods the old town again",
+    "https://valley.example/floods?utm_source=rss",
+    summary="The River Alder burst its banks on Monday, flooding the old town for the third time.",
+)
+TENNIS = Entry("Local club wins tennis final", "https://valley.example/tennis", summary="A five-set final.")
+OLD = Entry("Council approves budget for bridges", "https://valley.example/budget", summary="Old news.")
+FLOOD_ELSEWHERE = Entry(
+    "Alder floods old town again",
+    "https://courier.example/alder-floods",
+    summary="The River Alder burst its banks on Monday, flooding the old town again.",
+)
+
+
+class FakeBriefer:
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    async def brief_url(self, url: str) -> Briefing:
+        self.urls.append(url)
+        actors = [Actor("Helen Okafor", "person", 3, aliases=("Okafor",))]
+        return Briefing(
+            title=f"Briefing of {url}",
+            url=url,
+            published=None,
+            summary=["The river flooded the old town on Monday."],
+            actors=actors,
+        )
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.delivered: list[Delivery] = []
+        self.failures = 0
+
+    async def deliver(self, delivery: Delivery) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("platform down")
+        self.delivered.append(delivery)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
+        yield opened
+
+
+async def test_new_matching_stories_alert_once(
+    page_server: PageServer, fetch_settings: FetchSettings, store: Store
+) -> None:
+    feeds = FeedServer(page_server)
+    serving = {
+        "main": [OLD],
+        "other": [TENNIS],
+    }  # what each feed holds now; the test changes it between polls
+    main = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving["main"]))
+    other = feeds.feed("/other.xml", lambda _n: rss20("Courier", serving["other"]))
+    settings = AlertSettings(default_feeds=(main,))
+    clock, sink, briefer = FakeClock(), RecordingSink(), FakeBriefer()
+    await store.add_subscription("slack", "C1", "floods", created_by="U1", created_at=0.0, digest=None)
+    await store.add_subscription("slack", "C1", "budget", created_by="U1", created_at=0.0, digest=None)
+    await store.add_subscription(
+        "slack", "C2", 'floods actor:"Someone Else"', created_by="U2", created_at=0.0, digest=None
+    )
+    await store.add_channel_feed("slack", "C1", other, added_by="U1", at=0.0)
+
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(store, fetcher, briefer, sink, settings, poll_clock=clock)
+        await watcher.refresh()
+        await watcher.poll_due()  # first look at each feed: a baseline, no flood of old items
+        assert sink.delivered == []
+
+        clock.at += timedelta(hours=1)
+        serving["main"] = [FLOOD, TENNIS, OLD]
+        sink.failures = 1  # the platform is down for the first try
+        await watcher.poll_due()
+        assert sink.delivered == [], "not confirmed: still queued"
+        assert [d.key.split(":")[0] for d in await store.pending_deliveries()] == ["1"]
+        await watcher.deliver_pending()
+        [alert] = sink.delivered
+        assert (alert.platform, alert.channel) == ("slack", "C1")
+        assert (
+            alert.payload["briefing"]["title"] == "Briefing of https://valley.example/floods?utm_source=rss"
+        )
+        assert alert.payload["query"] == "floods"
+        assert briefer.urls == ["https://valley.example/floods?utm_source=rss"], (
+            "only matching items are briefed"
+        )
+
+        clock.at += timedelta(hours=1)
+        serving["other"] = [FLOOD_ELSEWHERE, TENNIS]
+        await watcher.poll_due()
+        assert len(sink.delivered) == 1, "the same story on another feed and old items never alert again"
+        assert "https://courier.example/alder-floods" not in briefer.urls, "a near-duplicate is not briefed"
+        assert len(await store.stories_since(0.0)) == 1, (
+            "the courier's item was seen and found to be the same story"
+        )
+
+    # A restart: nothing pending, nothing new, nothing posted twice.
+    async with Fetcher(fetch_settings) as fetcher:
+        restarted = AlertWatcher(store, fetcher, briefer, sink, settings, poll_clock=clock)
+        await restarted.refresh()
+        assert await restarted.deliver_pending() == 0
+        clock.at += timedelta(hours=1)
+        await restarted.poll_due()
+    assert len(sink.delivered) == 1
+    assert [s.alerts for s in await store.subscriptions()] == [1, 0, 0]
+
+
+async def test_pending_alerts_are_replayed_on_start(store: Store, fetch_settings: FetchSettings) -> None:
+    queued = Delivery("1:story", "discord", "9", {"notice": "queued before a crash"}, 1.0)
+    await store.enqueue_delivery(queued)
+    sink = RecordingSink()
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(store, fetcher, FakeBriefer(), sink, AlertSettings(), poll_clock=FakeClock())
+        await watcher.start()
+        await watcher.stop()
+    assert sink.delivered == [queued]
+    assert await store.pending_deliveries() == []
