@@ -12,7 +12,9 @@ from typing import TextIO
 
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice, Outcome, Person, Place
+from bot.models import Briefing
 from bot.render import format_text
+from bot.store import Delivery
 
 PROMPT = "Paste a link, or type /brief help. Ctrl-D quits."
 
@@ -58,6 +60,19 @@ class ConsoleAdapter:
             return
         async for outcome in core.on_message(self._where, self._person, line):
             self._print(outcome)
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """A topic alert: printed like a briefing under a header naming the subscription."""
+        payload = delivery.payload
+        if "notice" in payload:
+            self._print(Outcome(Notice(payload["notice"])))
+            return
+        body = format_text(
+            Briefing.from_dict(payload["briefing"]), max_actors=self._max_actors, max_dates=self._max_dates
+        )
+        also = f"\nAlso reported by: {', '.join(payload['also'])}" if payload.get("also") else ""
+        header = f"New story for `{payload['query']}` (#{payload['subscription']})"
+        self._print(Outcome(Notice(f"{header}\n{body}{also}")))
 
     async def check(self) -> str:
         return "console: ready (no platform tokens configured)"

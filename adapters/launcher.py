@@ -12,6 +12,7 @@ import signal
 from collections.abc import Mapping
 
 from bot.alerts.commands import AlertCommands
+from bot.alerts.watcher import AlertWatcher, PlatformSink
 from bot.briefer import Briefer
 from bot.chat.adapter import ChatAdapter
 from bot.chat.core import ChatCore
@@ -68,8 +69,12 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         BriefingWorkers.in_processes(settings) as workers,
         await Store.open(settings.chat.database) as store,
     ):
-        alerts = AlertCommands(store, settings.alerts)
-        core = ChatCore(Briefer(fetcher, workers), store, settings.chat, alerts=alerts)
+        briefer = Briefer(fetcher, workers)
+        sink = PlatformSink({adapter.name: adapter for adapter in adapters})
+        watcher = AlertWatcher(store, fetcher, briefer, sink, settings.alerts)
+        alerts = AlertCommands(store, settings.alerts, on_change=watcher.refresh)
+        core = ChatCore(briefer, store, settings.chat, alerts=alerts)
+        await watcher.start()
         warming = asyncio.create_task(workers.warm_up())
         runs = [asyncio.create_task(adapter.run(core, stop), name=adapter.name) for adapter in adapters]
         # The bot stops when asked to, or when every adapter has ended (the console at end of input).
@@ -81,6 +86,7 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         results = await asyncio.gather(*runs, return_exceptions=True)
         stopper.cancel()
         warming.cancel()
+        await watcher.stop()
         failed = [(a.name, r) for a, r in zip(adapters, results, strict=True) if isinstance(r, BaseException)]
         for name, error in failed:
             log.error("adapter %s stopped with an error", name, exc_info=error)

@@ -65,3 +65,44 @@ async def test_briefbot_run_without_tokens_is_the_console(page_server: PageServe
     assert "will no longer brief links" in out
     assert "Automatic briefings of pasted links are off in this channel." in out
     assert "Traceback" not in stderr.decode()
+
+
+async def test_topic_alert_through_the_real_bot(page_server: PageServer, tmp_path: Path) -> None:
+    from feedserver import Entry, FeedServer, rss20  # noqa: PLC0415 - only this test serves feeds
+
+    article = page_server.page("/tunnel.html", EXAMPLE_HTML)
+    old = Entry("Ferry timetable for the winter", "https://ferries.example/winter", summary="Fewer sailings.")
+    news = Entry(
+        "Helsinki and Tallinn agree to study a rail tunnel", article, summary="A tunnel study is agreed."
+    )
+    serving = [old]
+    feed = FeedServer(page_server).feed("/feed.xml", lambda _n: rss20("Baltic news", serving))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
+        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        "[alerts]\npoll_interval_seconds = 0.5\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    process = await asyncio.create_subprocess_exec(
+        BRIEFBOT, "run", "--config", str(config), env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdin and process.stdout
+    process.stdin.write(f"/brief source add {feed}\n/brief subscribe tunnel OR ferry\n".encode())
+    await process.stdin.drain()
+    out = ""
+    async with asyncio.timeout(120):  # a wait for the worker to load the models, not a timing assertion
+        while "Subscribed (#1)" not in out:
+            out += (await process.stdout.readline()).decode()
+        while len(page_server.requests) < 2:  # noqa: ASYNC110 - polls of the feed: the baseline is taken
+            await asyncio.sleep(0.05)
+        serving.insert(0, news)
+        while "Also reported by" not in out and "Key actors" not in out:
+            out += (await process.stdout.readline()).decode()
+    process.stdin.close()
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert "New story for `ferry OR tunnel` (#1)" in out or "New story for `tunnel OR ferry` (#1)" in out
+    assert "Helsinki and Tallinn sign deal to study undersea rail tunnel" in out
+    assert "Ferry timetable" not in out, "items already in the feed when it was added never alert"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.alerts.query import QueryError, parse_query
@@ -29,11 +29,17 @@ def _private(text: str, code: str | None = None) -> Outcome:
 
 class AlertCommands:
     def __init__(
-        self, store: Store, settings: AlertSettings, *, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        settings: AlertSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_change: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._on_change = on_change  # the watcher reloads subscriptions and feeds
 
     async def handle(self, where: Place, person: Person, command: str, rest: str) -> Outcome:
         if command == "subscriptions":
@@ -43,10 +49,14 @@ class AlertCommands:
         if not person.can_manage:
             return _private(MANAGERS_ONLY, "forbidden")
         if command == "subscribe":
-            return await self._subscribe(where, person, rest)
-        if command == "unsubscribe":
-            return await self._unsubscribe(where, rest)
-        return await self._source(where, person, rest)
+            outcome = await self._subscribe(where, person, rest)
+        elif command == "unsubscribe":
+            outcome = await self._unsubscribe(where, rest)
+        else:
+            outcome = await self._source(where, person, rest)
+        if not outcome.private and self._on_change is not None:  # something changed
+            await self._on_change()
+        return outcome
 
     async def _feeds_for(self, where: Place) -> list[str]:
         own = [f.url for f in await self._store.channel_feeds(where.platform, where.channel)]

@@ -11,6 +11,7 @@ on start, whatever is still pending is delivered first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -33,6 +34,7 @@ from bot.store import Delivery, FeedRow, Store, Subscription
 log = logging.getLogger(__name__)
 
 
+RETRY_SECONDS = 30.0
 BASELINE_KEY = "(baseline)"  # never a real item key: those are hashes
 
 
@@ -78,6 +80,7 @@ class AlertWatcher:
         self._readers: dict[str, set[tuple[str, str]]] = {}  # feed url → (platform, channel) that watch it
         self._stories = StoryIndex(window=timedelta(hours=settings.dedupe_window_hours))
         self._delivering = asyncio.Lock()
+        self._retrier: asyncio.Task[None] | None = None
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
             on_items=self.handle_items,
@@ -96,9 +99,23 @@ class AlertWatcher:
         await self.refresh()
         await self.deliver_pending()  # replay what a previous run queued but never saw confirmed
         self._poller.start()
+        self._retrier = asyncio.create_task(self._retry_pending(), name="alert-retry")
 
     async def stop(self) -> None:
         await self._poller.stop()
+        if self._retrier is not None:
+            self._retrier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retrier
+
+    async def _retry_pending(self, every: float = RETRY_SECONDS) -> None:
+        """Alerts a platform refused (down, not connected yet) go out as soon as it takes them again."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.deliver_pending()
+            except Exception:  # a store hiccup must not end retries for good
+                log.exception("retrying queued alerts failed")
 
     async def poll_due(self) -> int:
         """Poll the feeds that are due now (the background loop does this by itself)."""
@@ -240,3 +257,16 @@ class AlertWatcher:
                 await self._store.mark_delivered(delivery.key, self._clock())
                 delivered += 1
         return delivered
+
+
+class PlatformSink:
+    """Routes each alert to the running adapter of its platform; with none running, it stays queued."""
+
+    def __init__(self, adapters: dict[str, AlertSink]) -> None:
+        self._adapters = adapters
+
+    async def deliver(self, delivery: Delivery) -> None:
+        adapter = self._adapters.get(delivery.platform)
+        if adapter is None:
+            raise LookupError(f"no {delivery.platform} adapter is running")
+        await adapter.deliver(delivery)

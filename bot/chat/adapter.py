@@ -6,6 +6,7 @@ import asyncio
 from typing import Protocol
 
 from bot.chat.core import ChatCore
+from bot.store import Delivery
 
 
 class ChatAdapter(Protocol):
@@ -13,6 +14,10 @@ class ChatAdapter(Protocol):
 
     async def run(self, core: ChatCore, stop: asyncio.Event) -> None:
         """Connect, translate events into `core` calls and outcomes into platform replies, until `stop`."""
+        ...
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Post one topic alert; return once the platform accepted it, raise otherwise (it stays queued)."""
         ...
 
     async def check(self) -> str:
