@@ -16,12 +16,16 @@ Slash commands are deferred ephemerally at once (Discord wants an answer within 
 response's visibility is fixed at defer time: a failure is then shown only to the person who asked (by
 editing the private "thinking…" message), and a briefing is posted publicly as an ordinary channel message.
 Every post goes through the Outbox, keyed by the channel, so a 429 delays replies and never loses one.
+
+Topic alerts come from the alert watcher through `deliver` (its AlertSink): one message per alert, posted
+through the same Outbox and returning only once Discord accepted it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -31,13 +35,15 @@ import discord
 import yarl
 from discord import app_commands
 
-from adapters.discord_render import briefing_embed, cut, notice_content
+from adapters.discord_render import alert_content, briefing_embed, cut, notice_content
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.chat.outbox import Outbox, RateLimited
 from bot.config import DiscordSettings, Settings
 from bot.errors import BadInputError, InternalError, InvalidUrlError, TooShortError
+from bot.models import Briefing
+from bot.store import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,26 @@ HELP_FIRST_WORD = (
     "I read text that starts with “help” as a request for help; please leave out that first word."
 )
 COULD_NOT_POST = "Sorry, I couldn't post the briefing in this channel; please check my permissions here."
+NONCE_BYTES = 12  # 24 hex digits: Discord takes nonces of at most 25 characters
+
+
+class NotConnectedError(RuntimeError):
+    """An alert arrived before the adapter logged in (or after it stopped); the watcher retries it later."""
+
+
+class PostRefusedError(Exception):
+    """Discord refused a post with a 4xx other than 429 (missing permission, deleted channel): sending the
+    same request again would not help, so the outbox does not retry it."""
+
+    def __init__(self, channel_key: str, error: discord.HTTPException) -> None:
+        super().__init__(f"post refused in {channel_key}: HTTP {error.status}, code {error.code}")
+        self.status = error.status
+        self.code = error.code
+
+
+def alert_nonce(key: str) -> str:
+    """A short nonce that is the same every time the alert with this outbox key is sent."""
+    return hashlib.blake2b(key.encode(), digest_size=NONCE_BYTES).hexdigest()
 
 
 def point_discord_py_at(settings: DiscordSettings) -> None:
@@ -191,8 +217,21 @@ class DiscordAdapter:
     # --- delivery -----------------------------------------------------------------------------------
 
     async def _post(self, where: Place, send: Callable[[], Awaitable[T]]) -> T | None:
-        """Queue one post on the channel's outbox and wait for it; None when Discord refused it (logged)."""
+        """Queue one post on the channel's outbox and wait for it; None when Discord refused it or it was
+        finally lost (both logged)."""
+        try:
+            return await self._send_queued(where, send)
+        except PostRefusedError as refusal:
+            log.warning("discord: %s", refusal)
+        except Exception:
+            log.warning("discord: a reply in %s was lost", where.channel_key, exc_info=True)
+        return None
+
+    async def _send_queued(self, where: Place, send: Callable[[], Awaitable[T]]) -> T:
+        """Queue one post on the channel's outbox and return what Discord answered once it accepted it;
+        raise PostRefusedError for a refusal, or whatever made the outbox give up."""
         posted: list[T] = []
+        refused: list[discord.HTTPException] = []
 
         async def deliver() -> None:
             try:
@@ -203,21 +242,46 @@ class DiscordAdapter:
                 if error.status == 429:  # discord.py retried 5 times; the outbox waits and tries again
                     raise RateLimited(retry_after_of(error)) from error
                 if 400 <= error.status < 500:  # a refusal (permissions, deleted channel): retrying won't help
-                    log.warning(
-                        "discord: post refused in %s: HTTP %s, code %s",
-                        where.channel_key,
-                        error.status,
-                        error.code,
-                    )
+                    refused.append(error)
                     return
                 raise
 
-        try:
-            await self._outbox.send(where.channel_key, deliver)
-        except Exception:
-            log.warning("discord: a reply in %s was lost", where.channel_key, exc_info=True)
-            return None
-        return posted[0] if posted else None
+        await self._outbox.send(where.channel_key, deliver)
+        if refused:
+            raise PostRefusedError(where.channel_key, refused[0]) from refused[0]
+        return posted[0]
+
+    # --- topic alerts -------------------------------------------------------------------------------
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Post one topic alert in `delivery.channel`; return once Discord accepted it, raise otherwise.
+
+        Raises NotConnectedError at once before the client logged in (a replay at start-up): the watcher
+        keeps the alert queued and retries next round, which is simpler than waiting here while other
+        alerts queue up behind this one. A crash between Discord's answer and the watcher marking the alert
+        delivered is covered by the nonce: Discord returns the message sent with it instead of posting it
+        again, but only within its nonce window ("a few minutes"); a replay after a longer outage posts a
+        second copy.
+        """
+        client = self._client
+        if client is None or not self.ready.is_set() or client.is_closed():
+            raise NotConnectedError(f"discord is not connected; alert {delivery.key} stays queued")
+        body = self._alert_body(delivery.payload)
+        channel = client.get_partial_messageable(int(delivery.channel))
+        nonce = alert_nonce(delivery.key)
+        no_pings = discord.AllowedMentions.none()  # an alert quotes articles and queries: nobody is pinged
+        await self._send_queued(
+            Place(PLATFORM, delivery.channel),
+            lambda: channel.send(nonce=nonce, allowed_mentions=no_pings, **body),
+        )
+
+    def _alert_body(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if "notice" in payload:  # e.g. a feed was disabled; the feed's link must not unfurl into a preview
+            return {"content": notice_content(Notice(str(payload["notice"]))), "suppress_embeds": True}
+        if "briefing" not in payload:
+            raise ValueError(f"an alert payload with neither a briefing nor a notice: {sorted(payload)}")
+        outcome = Outcome(Briefing.from_dict(payload["briefing"]))
+        return self._body(outcome) | {"content": alert_content(payload)}
 
     # --- messages: pasted links and mentions --------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Briefings as Discord embeds, and notices as message content, always within Discord's size limits.
+"""Briefings as Discord embeds, notices and topic alerts as message content, within Discord's size limits.
 
 Every piece is cut to its limit here (whole sentences and lines first, then characters with "…"), so the
 API never rejects a briefing for its size. Article text is markdown-escaped: a "[label](url)" in a page
@@ -7,7 +7,8 @@ must not become a masked link under the bot's name.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import discord
 
@@ -28,6 +29,7 @@ URL_LIMIT = 2048  # a longer link is left off the title rather than risk a rejec
 DATE_QUOTE_LIMIT = 100
 ELLIPSIS = "…"
 BRIEFING_COLOUR = discord.Colour(0x2B6CB0)
+QUERY_SHOWN_LIMIT = 200  # in an alert's header; the channel's list of subscriptions shows it whole
 
 
 def units(text: str) -> int:
@@ -136,3 +138,61 @@ def embed_size(embed: discord.Embed) -> int:
 
 def notice_content(notice: Notice) -> str:
     return cut(notice.text, CONTENT_LIMIT)
+
+
+# --- topic alerts ---------------------------------------------------------------------------------------
+
+
+def alert_header(query: str, subscription: int) -> str:
+    # A backtick would close the code span early; queries cannot need one (the query language has none).
+    shown = cut(" ".join(query.replace("`", "'").split()), QUERY_SHOWN_LIMIT)
+    return f"New story for `{shown}` (#{subscription})"
+
+
+def site_of(url: str) -> str | None:
+    """The host an outlet's link is named after; None for anything but a usable http(s) link."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_LIMIT:
+        return None
+    return parts.hostname.removeprefix("www.")
+
+
+def source_link(site: str, url: str) -> str:
+    """`[site](<url>)`; the <> keeps Discord from previewing every outlet under the alert."""
+    safe = quote(url, safe=":/?#[]@!$&'*+,;=%~-._")  # ( ) < > and spaces would end the link early
+    return f"[{escape(site)}](<{safe}>)"
+
+
+def also_line(urls: list[str], limit: int) -> str:
+    """`Also reported by: a, b and 3 more`, one link per site, within `limit` units ("" when none)."""
+    by_site: dict[str, str] = {}
+    for url in urls:
+        if (site := site_of(url)) and site not in by_site:
+            by_site[site] = source_link(site, url)
+    links = list(by_site.values())
+    if not links:
+        return ""
+    prefix = "Also reported by: "
+    reserve = units(f" and {len(links)} more")  # room to say how many were left out
+    shown: list[str] = []
+    used = units(prefix)
+    for link in links:
+        room = limit if len(shown) == len(links) - 1 else limit - reserve  # the last link needs no note
+        if used + units(link) + 2 * bool(shown) > room:
+            break
+        shown.append(link)
+        used += units(link) + 2 * bool(shown[1:])
+    if not shown:
+        return cut(f"{prefix}{len(links)} other outlets", limit)
+    more = f" and {len(links) - len(shown)} more" if len(shown) < len(links) else ""
+    return prefix + ", ".join(shown) + more
+
+
+def alert_content(payload: dict[str, Any]) -> str:
+    """The text above an alert's briefing embed: what it is for, and the other outlets of the same story."""
+    header = alert_header(str(payload.get("query") or ""), int(payload.get("subscription") or 0))
+    also = also_line([str(url) for url in payload.get("also") or []], CONTENT_LIMIT - units(header) - 1)
+    return cut(f"{header}\n{also}" if also else header, CONTENT_LIMIT)

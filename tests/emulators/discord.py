@@ -4,6 +4,7 @@ Discord cannot be reached from CI, and hand-written payloads drift from what dis
 tests run the real library against this emulator (facts in /work/shared/notes/platform-emulators.md).
 It serves one guild with a few text channels, records what the bot sends, and drives events at the bot:
 messages, slash commands, message context-menu commands, 429s and a gateway RECONNECT (to exercise RESUME).
+Posts with `enforce_nonce` are idempotent within a nonce window, as on Discord (set `clock` to age them).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import itertools
 import json
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +41,9 @@ OPTION_TYPES = {bool: 5, int: 4, float: 10, str: 3}
 CALLBACKS_WITH_MESSAGE = {4, 5}
 BODY = web.RequestKey("body", object)  # the decoded request body, read once by the middleware
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
+MAX_NONCE_LENGTH = 25
+# Discord only says "the past few minutes" for enforce_nonce; the emulator picks a window within that.
+NONCE_WINDOW_SECONDS = 120.0
 
 
 @dataclass
@@ -103,6 +108,8 @@ class DiscordEmulator:
         self.interactions: dict[str, SentInteraction] = {}  # by token
         self._all_messages: dict[int, dict[str, Any]] = {}
         self._rate_limits: dict[str, tuple[int, float]] = {}
+        self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}  # (channel, nonce) -> message
+        self.clock: Callable[[], float] = time.monotonic
         self._ws: web.WebSocketResponse | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self._intents = 0
@@ -423,7 +430,15 @@ class DiscordEmulator:
         except KeyError:
             return _error(404, "Unknown Channel", 10003)
         payload = request[BODY] or {}
+        nonce = payload.get("nonce")
+        if nonce is not None and len(str(nonce)) > MAX_NONCE_LENGTH:
+            return _error(400, "Invalid Form Body", 50035)
+        if payload.get("enforce_nonce") and (earlier := self._recent_nonce(channel_id, str(nonce))):
+            return _json(earlier)  # the message already sent with this nonce; nothing new is posted
         message = self._bot_message(channel_id, payload)
+        if nonce is not None:
+            message["nonce"] = str(nonce)
+            self._nonces[(channel_id, str(nonce))] = (self.clock(), message)
         if reference := payload.get("message_reference"):
             message["type"] = 19  # a reply
             message["message_reference"] = {
@@ -438,6 +453,12 @@ class DiscordEmulator:
         if self._ws is not None:  # Discord echoes the bot's own messages back over the gateway
             await self.dispatch("MESSAGE_CREATE", message)
         return _json(message)
+
+    def _recent_nonce(self, channel_id: int, nonce: str) -> dict[str, Any] | None:
+        sent_at, message = self._nonces.get((channel_id, nonce), (None, None))
+        if sent_at is None or self.clock() - sent_at > NONCE_WINDOW_SECONDS:
+            return None
+        return message
 
     async def _post_thread(self, request: web.Request) -> web.Response:
         parent_id, message_id = int(request.match_info["channel"]), int(request.match_info["message"])

@@ -1,0 +1,242 @@
+"""Topic alerts on Discord: `DiscordAdapter.deliver`, real discord.py against the local emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from emulators.discord import (  # noqa: F401 (discord_emulator_fixture registers the fixture)
+    NONCE_WINDOW_SECONDS,
+    DiscordEmulator,
+    discord_emulator_fixture,
+)
+
+from adapters.discord import DiscordAdapter, NotConnectedError, PostRefusedError, alert_nonce
+from adapters.discord_render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, alert_content, units
+from bot.chat.core import ChatCore
+from bot.chat.outbox import Outbox
+from bot.config import DiscordSettings, Settings
+from bot.models import Actor, Briefing
+from bot.store import Delivery, Store
+
+MESSAGES = "POST /channels/{}/messages"
+HARBOUR = Briefing(
+    title="Harbour reopens after the storm",
+    url="https://news.example.org/2024/harbour-reopens",
+    published=None,
+    summary=["The harbour reopened on Monday.", "Ferries run again from Tuesday."],
+    actors=[Actor("Port Authority", "org", 3)],
+)
+
+
+class NoBriefer:
+    """Alerts arrive already briefed; the adapter's own commands are not exercised here."""
+
+    async def brief_url(self, url: str) -> Briefing:
+        raise AssertionError("not used")
+
+    async def brief_text(self, text: str) -> Briefing:
+        raise AssertionError("not used")
+
+
+def settings_for(emulator: DiscordEmulator) -> Settings:
+    return Settings(
+        discord=DiscordSettings(
+            message_content_intent=False, api_base_url=emulator.api_base, gateway_url=emulator.gateway_url
+        )
+    )
+
+
+def alert(subscription: int, channel: int, *, story: str = "story-1", **payload: Any) -> Delivery:
+    body = {"subscription": subscription, "query": "harbour -airport", "briefing": HARBOUR.to_dict()}
+    return Delivery(f"{subscription}:{story}", "discord", str(channel), body | {"also": []} | payload, 0.0)
+
+
+@pytest_asyncio.fixture
+async def start_adapter(
+    discord_emulator: DiscordEmulator, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[DiscordAdapter]]]:
+    """Run the adapter through its real `run` until it is ready; stopped after the test."""
+    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+    async with await Store.open(tmp_path / "bot.sqlite3") as store:
+
+        async def start(outbox: Outbox | None = None) -> DiscordAdapter:
+            settings = settings_for(discord_emulator)
+            adapter = DiscordAdapter(
+                settings, token=discord_emulator.token, outbox=outbox, guild_ready_timeout=0.01
+            )
+            stop = asyncio.Event()
+            task = asyncio.create_task(adapter.run(ChatCore(NoBriefer(), store, settings.chat), stop))
+            running.append((stop, task))
+            await asyncio.wait_for(adapter.ready.wait(), 10)
+            return adapter
+
+        yield start
+        for stop, task in running:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+
+def posts(emulator: DiscordEmulator) -> list[Any]:
+    return [entry for entry in emulator.log if entry.route == MESSAGES]
+
+
+async def test_an_alert_has_its_header_briefing_and_other_outlets(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    news = discord_emulator.channel_ids["news"]
+    also = [
+        "https://www.harbour-times.example/a?b=(1)",
+        "https://coast.example.net/story",
+        "ftp://x.example/",
+    ]
+    await adapter.deliver(alert(7, news, also=also))
+
+    [message] = discord_emulator.messages
+    header, also_text = message["content"].split("\n")
+    assert header == "New story for `harbour -airport` (#7)"
+    assert also_text == (
+        "Also reported by: [harbour-times.example](<https://www.harbour-times.example/a?b=%281%29>), "
+        "[coast.example.net](<https://coast.example.net/story>)"
+    )
+    [embed] = message["embeds"]
+    assert embed["title"] == HARBOUR.title and embed["url"] == HARBOUR.url
+    assert "The harbour reopened on Monday." in embed["description"]
+    assert "Port Authority" in embed["fields"][0]["value"]
+    [request] = posts(discord_emulator)
+    assert request.body["allowed_mentions"]["parse"] == []  # nobody is pinged
+    assert request.body["nonce"] == alert_nonce("7:story-1") and request.body["enforce_nonce"] is True
+    assert message["channel_id"] == str(news)
+
+
+async def test_an_alert_without_other_outlets_is_just_the_header(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    await adapter.deliver(alert(3, discord_emulator.channel_ids["general"], query="say `hi` there"))
+    assert discord_emulator.messages[0]["content"] == "New story for `say 'hi' there` (#3)"
+
+
+async def test_a_notice_is_plain_text_without_link_previews(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    general = discord_emulator.channel_ids["general"]
+    text = "The feed https://feeds.example.org/rss failed 8 times in a row and was disabled."
+    await adapter.deliver(Delivery("feed-disabled:1", "discord", str(general), {"notice": text}, 0.0))
+    [message] = discord_emulator.messages
+    assert message["content"] == text and message["embeds"] == []
+    assert message["flags"] & 4  # SUPPRESS_EMBEDS: the feed's link is not previewed
+
+
+async def test_a_burst_of_429s_delivers_every_alert_in_order_and_only_then_returns(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    """discord.py retries 5 times itself; 8 429s in a row make the outbox wait and send again."""
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    adapter = await start_adapter(Outbox(sleep=no_wait))
+    news = discord_emulator.channel_ids["news"]
+    discord_emulator.rate_limit(MESSAGES, times=8, retry_after=0.01)
+    seen_on_return: dict[int, list[str]] = {}
+
+    async def deliver(number: int) -> None:
+        await adapter.deliver(alert(number, news, query=f"topic {number}"))
+        seen_on_return[number] = [m["content"] for m in discord_emulator.messages]
+
+    await asyncio.gather(*(deliver(number) for number in range(1, 5)))
+
+    contents = [m["content"] for m in discord_emulator.messages]
+    assert contents == [f"New story for `topic {n}` (#{n})" for n in range(1, 5)]
+    for number, seen in seen_on_return.items():
+        assert f"New story for `topic {number}` (#{number})" in seen
+    assert [entry.status for entry in posts(discord_emulator)].count(429) == 8
+    assert waits  # the outbox took over from discord.py at least once
+
+
+async def test_a_refused_post_raises_and_posts_nothing(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    with pytest.raises(PostRefusedError) as refused:
+        await adapter.deliver(alert(1, 999_999))  # a channel the guild does not have (deleted)
+    assert refused.value.status == 404 and refused.value.code == 10003
+    assert discord_emulator.messages == []
+    assert len(posts(discord_emulator)) == 1  # a refusal is not retried
+
+
+async def test_a_replay_within_the_nonce_window_does_not_post_twice(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    """A crash after Discord accepted the alert but before it was marked delivered: it is sent again."""
+    adapter = await start_adapter()
+    news = discord_emulator.channel_ids["news"]
+    now = [1000.0]
+    discord_emulator.clock = lambda: now[0]
+    await adapter.deliver(alert(5, news))
+    now[0] += NONCE_WINDOW_SECONDS / 2
+    await adapter.deliver(alert(5, news))
+    assert len(discord_emulator.messages) == 1
+    assert [entry.status for entry in posts(discord_emulator)] == [200, 200]
+
+    await adapter.deliver(alert(5, news, story="story-2"))  # another story: another key, another nonce
+    assert len(discord_emulator.messages) == 2
+
+    # The limit: after the window, Discord (and the emulator) no longer recognises the nonce.
+    now[0] += NONCE_WINDOW_SECONDS + 1
+    await adapter.deliver(alert(5, news))
+    assert len(discord_emulator.messages) == 3
+
+
+async def test_deliver_before_the_adapter_runs_raises_at_once() -> None:
+    adapter = DiscordAdapter(Settings(), token="unused")
+    with pytest.raises(NotConnectedError):
+        await adapter.deliver(alert(1, 1234))
+
+
+def test_nonces_are_short_stable_and_distinct() -> None:
+    assert alert_nonce("12:abc") == alert_nonce("12:abc")
+    assert alert_nonce("12:abc") != alert_nonce("12:abd")
+    assert len(alert_nonce("x" * 500)) <= 25
+
+
+def test_alert_content_stays_within_the_message_limit() -> None:
+    also = [f"https://outlet-{n}.example.com/{'long-path/' * 10}{n}" for n in range(200)]
+    payload = {"subscription": 9, "query": "word " * 600, "briefing": {}, "also": also}
+    content = alert_content(payload)
+    header, also_text = content.split("\n")
+    assert units(content) <= CONTENT_LIMIT
+    assert header.startswith("New story for `word word") and header.endswith("…` (#9)")
+    shown = also_text.count("](<")
+    assert 0 < shown < 200 and also_text.endswith(f" and {200 - shown} more")
+
+
+def test_the_same_site_is_listed_once() -> None:
+    also = ["https://a.example/1", "https://www.a.example/2", "https://b.example/3"]
+    content = alert_content({"subscription": 1, "query": "q", "briefing": {}, "also": also})
+    assert content.count("a.example") == 2  # one link text and its url
+    assert content.count("](<") == 2
+
+
+async def test_a_long_briefing_in_an_alert_fits_discord_limits(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    long = Briefing(
+        title="T " * 400, url=HARBOUR.url, published=None, summary=["A long sentence. " * 300] * 5
+    )
+    await adapter.deliver(alert(2, discord_emulator.channel_ids["news"], briefing=long.to_dict()))
+    [request] = posts(discord_emulator)
+    [embed] = request.body["embeds"]
+    title, description = embed["title"], embed["description"]
+    assert units(title) <= 256 and units(description) <= 4096
+    assert units(title) + units(description) + units(embed["footer"]["text"]) <= EMBED_TOTAL_LIMIT
