@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,12 +24,13 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_render import Message, from_slack_markup, reply_message, strip_mention
+from adapters.slack_render import Message, alert_message, from_slack_markup, reply_message, strip_mention
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.chat.outbox import Outbox, RateLimited
 from bot.config import Settings
+from bot.store import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,23 @@ _PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found"}
 _SHUTDOWN_FLUSH_SECONDS = 5.0
 
+# Topic alerts carry their outbox key in the message metadata, so a restart can tell what it already posted.
+ALERT_EVENT_TYPE = "briefbot_alert"
+# Slack's clock against ours: history is searched from this long before an alert was queued.
+_ALERT_CLOCK_SLACK_SECONDS = 300.0
+_HISTORY_PAGE_SIZE = 200
+_HISTORY_MAX_PAGES = 5
+_REMEMBERED_ALERTS = 10_000  # keys known posted in this run (bounded: a long run posts many)
+
 Post = Callable[[], Awaitable[Any]]
 
 
 class ResponseUrlError(Exception):
     """A response_url answered with an HTTP error (it does not raise by itself)."""
+
+
+class AlertNotDelivered(Exception):
+    """A topic alert did not reach Slack; it stays queued and the watcher tries again later."""
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float:
@@ -97,6 +111,11 @@ class SlackAdapter:
         self._core: ChatCore | None = None
         self.ready = asyncio.Event()  # set once connected (Socket Mode) or listening (HTTP mode)
         self.http_port: int | None = None  # the bound port in HTTP mode (the config may say 0 in tests)
+        # Alert idempotency (see deliver): keys posted in this run, keys whose post may or may not have
+        # gone through, and per channel the time from which its history was searched since start.
+        self._alerts_posted: OrderedDict[str, None] = OrderedDict()
+        self._alerts_unconfirmed: set[str] = set()
+        self._history_searched_from: dict[str, float] = {}
 
     # ----- ChatAdapter ----------------------------------------------------------------------------------
 
@@ -132,6 +151,118 @@ class SlackAdapter:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self._outbox.flush()
+
+    # ----- topic alerts (AlertSink) ---------------------------------------------------------------------
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Post one queued alert in its channel; return once Slack accepted it, else raise AlertNotDelivered.
+
+        Raises at once when the adapter is not connected (e.g. the watcher's replay at start-up): the alert
+        stays queued and the watcher retries. Posts go through the Outbox (per-channel order, 429s waited
+        out). Before posting, the channel's recent history is searched for the alert's key (in the message
+        metadata) once per channel after start, and again whenever an earlier post of that key may have
+        gone through unconfirmed, so a crash between posting and marking delivered never posts twice.
+        """
+        if delivery.platform != self.name:
+            raise AlertNotDelivered(f"slack: an alert for {delivery.platform} was routed here")
+        if not self.ready.is_set():
+            raise AlertNotDelivered("slack: not connected yet; the alert stays queued")
+        if delivery.key in self._alerts_posted:
+            return  # posted earlier in this run; only its confirmation was lost
+        message = alert_message(
+            delivery.payload, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
+        )
+        refusals: list[str] = []
+        channel_key = Place(self.name, delivery.channel).channel_key
+        await self._outbox.send(channel_key, self._alert_post(delivery, message, refusals))
+        if refusals:
+            raise AlertNotDelivered(f"slack refused the alert in {channel_key}: {refusals[0]}")
+
+    def _alert_post(
+        self, delivery: Delivery, message: Message, refusals: list[str]
+    ) -> Callable[[], Awaitable[None]]:
+        key = delivery.key
+
+        async def post() -> None:
+            if await self._alert_already_posted(delivery):
+                return
+            try:
+                await self._client.chat_postMessage(
+                    channel=delivery.channel,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={"event_type": ALERT_EVENT_TYPE, "event_payload": {"key": key}},
+                    **message,
+                )
+            except SlackApiError as error:
+                status = error.response.status_code
+                if status == 429:
+                    raise RateLimited(_retry_after(error.response.headers)) from None
+                if status < 500:
+                    # ok=false: nothing was posted and retrying cannot help; deliver() raises it.
+                    refusals.append(str(error.response.get("error")))
+                    return
+                self._alerts_unconfirmed.add(key)
+                raise
+            except BaseException:  # a timeout, a lost connection, cancellation: it may have been posted
+                self._alerts_unconfirmed.add(key)
+                raise
+            self._alerts_unconfirmed.discard(key)
+            self._remember_posted(key)
+
+        return post
+
+    def _remember_posted(self, key: str) -> None:
+        self._alerts_posted[key] = None
+        while len(self._alerts_posted) > _REMEMBERED_ALERTS:
+            self._alerts_posted.popitem(last=False)
+
+    async def _alert_already_posted(self, delivery: Delivery) -> bool:
+        """Is the alert in its channel already? Asks Slack only when this run cannot know by itself."""
+        if delivery.key in self._alerts_posted:
+            return True
+        since = delivery.created_at - _ALERT_CLOCK_SLACK_SECONDS
+        searched_from = self._history_searched_from.get(delivery.channel)
+        covered = searched_from is not None and searched_from <= since
+        if covered and delivery.key not in self._alerts_unconfirmed:
+            return False  # searched since start, and since then only this run posts alerts here
+        for key in await self._alert_keys_in_history(delivery.channel, since):
+            self._remember_posted(key)
+        self._history_searched_from[delivery.channel] = min(since, searched_from or since)
+        self._alerts_unconfirmed.discard(delivery.key)
+        return delivery.key in self._alerts_posted
+
+    async def _alert_keys_in_history(self, channel: str, since: float) -> set[str]:
+        """Alert keys in the metadata of the channel's messages since `since` (a bounded number of pages)."""
+        keys: set[str] = set()
+        cursor: str | None = None
+        for _ in range(_HISTORY_MAX_PAGES):
+            try:
+                page = await self._client.conversations_history(
+                    channel=channel,
+                    oldest=f"{since:.6f}",
+                    limit=_HISTORY_PAGE_SIZE,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+            except SlackApiError as error:
+                if error.response.status_code == 429:
+                    raise RateLimited(_retry_after(error.response.headers)) from None
+                if error.response.status_code >= 500:
+                    raise
+                # e.g. missing_scope: post anyway; a rare duplicate is better than alerts that never arrive.
+                log.warning(
+                    "slack: cannot search %s for posted alerts: %s", channel, error.response.get("error")
+                )
+                return keys
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == ALERT_EVENT_TYPE:
+                    keys.add(str((metadata.get("event_payload") or {}).get("key")))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return keys
 
     # ----- connection -----------------------------------------------------------------------------------
 

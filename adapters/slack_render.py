@@ -7,6 +7,7 @@ piece is cut to its limit here, so the API never rejects a briefing for its size
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,8 @@ FALLBACK_CHARS = 4000
 # A longer URL is shown unlinked: it would eat the section's budget and Slack may refuse it anyway.
 MAX_LINK_CHARS = 2000
 DATE_QUOTE_CHARS = 100
+ALERT_QUERY_CHARS = 200  # a subscription's query in an alert header
+ALSO_MAX_SOURCES = 10  # other outlets listed on one alert; the rest are counted
 
 Message = dict[str, Any]
 
@@ -156,3 +159,48 @@ def reply_message(reply: Briefing | Notice, *, max_actors: int = 6, max_dates: i
     if isinstance(reply, Notice):
         return notice_message(reply)
     return briefing_message(reply, max_actors=max_actors, max_dates=max_dates)
+
+
+# ----- topic alerts ------------------------------------------------------------------------------------
+
+
+def _alert_header(subscription: int, query: str) -> str:
+    # The query goes in `code`: a backtick inside it would end the code span early.
+    shown = escape(_cut_plain(" ".join(query.split()), ALERT_QUERY_CHARS).replace("`", "'"))
+    return f"New story for `{shown}` (#{subscription})"
+
+
+def _also_text(urls: list[str]) -> str:
+    """ "Also reported by: <url|host>, …" within a section's budget; what does not fit is counted."""
+    unique = list(dict.fromkeys(urls))
+    prefix = "Also reported by: "
+    links: list[str] = []
+    for url in unique[:ALSO_MAX_SOURCES]:
+        link = _link(url, escape(urlsplit(url).hostname or url))
+        if len(prefix) + len(", ".join([*links, link])) + len(" and 999 more") > SECTION_CHARS:
+            break
+        links.append(link)
+    rest = len(unique) - len(links)
+    return prefix + ", ".join(links) + (f" and {rest} more" if rest else "")
+
+
+def alert_message(payload: Mapping[str, Any], *, max_actors: int = 6, max_dates: int = 5) -> Message:
+    """chat.postMessage arguments for a queued topic alert: a notice, or a briefing under a header.
+
+    Payload shapes (the watcher's outbox): {"notice": str} or {"subscription": int, "query": str,
+    "briefing": Briefing.to_dict(), "also": [urls of other outlets]}.
+    """
+    if "notice" in payload:
+        return notice_message(Notice(str(payload["notice"])))
+    header = _alert_header(int(payload["subscription"]), str(payload["query"]))
+    briefing = briefing_message(
+        Briefing.from_dict(payload["briefing"]), max_actors=max_actors, max_dates=max_dates
+    )
+    blocks = [_section(header), *briefing["blocks"]]
+    text = f"{header}\n{briefing['text']}"
+    if also := [str(url) for url in payload.get("also") or []]:
+        line = _also_text(also)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+        hosts = ", ".join(dict.fromkeys(escape(urlsplit(url).hostname or url) for url in also))
+        text += f"\nAlso reported by: {hosts}"
+    return {"text": fit(text, FALLBACK_CHARS), "blocks": blocks[:MAX_BLOCKS]}

@@ -276,6 +276,7 @@ class SlackEmulator:
             "chat.update": self._update,
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "apps.connections.open": self._connections_open,
         }
 
@@ -291,8 +292,12 @@ class SlackEmulator:
             "is_enterprise_install": False,
         }
 
+    def _known_channel(self, channel: str) -> bool:
+        # Direct-message channels (D…) are not listed in `channels`; any other unknown id is refused.
+        return channel in self.channels or channel.startswith("D")
+
     def _post_message(self, args: JsonDict) -> JsonDict:
-        if not args.get("channel"):
+        if not args.get("channel") or not self._known_channel(args["channel"]):
             return {"ok": False, "error": "channel_not_found"}
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
@@ -305,11 +310,47 @@ class SlackEmulator:
             "text": args.get("text", ""),
             "team": self.team_id,
         }
-        for key in ("blocks", "thread_ts"):
+        for key in ("blocks", "thread_ts", "metadata"):
             if key in args:
                 message[key] = args[key]
+        if isinstance(message.get("metadata"), str):  # form-encoded posts send it as a JSON string
+            message["metadata"] = json.loads(message["metadata"])
         self._messages[(args["channel"], ts)] = message
         return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
+
+    def add_message(self, channel: str, text: str, *, metadata: JsonDict | None = None) -> JsonDict:
+        """A message the bot posted earlier (e.g. before a restart), as conversations.history will show it."""
+        args: JsonDict = {"channel": channel, "text": text}
+        if metadata is not None:
+            args["metadata"] = metadata
+        response = self._post_message(args)
+        assert response["ok"], response
+        return self._messages[(channel, response["ts"])]
+
+    def _conversations_history(self, args: JsonDict) -> JsonDict:
+        """Newest first, oldest/latest exclusive, offset cursors; metadata only with include_all_metadata."""
+        channel = args.get("channel", "")
+        if not self._known_channel(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+        messages = sorted(
+            (m for (c, ts), m in self._messages.items() if c == channel and oldest < float(ts) < latest),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )
+        start = int(args.get("cursor") or 0)
+        limit = min(int(args.get("limit") or 100), 999)
+        page = messages[start : start + limit]
+        if str(args.get("include_all_metadata", "0")).lower() not in {"1", "true"}:
+            page = [_without_metadata(m) for m in page]
+        more = start + limit < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _post_ephemeral(self, args: JsonDict) -> JsonDict:
         if not args.get("channel") or not args.get("user"):
@@ -615,6 +656,10 @@ async def _read_body(request: web.Request) -> JsonDict:
     if request.content_type == "application/json":
         return await request.json()
     return dict(await request.post())
+
+
+def _without_metadata(message: JsonDict) -> JsonDict:
+    return {key: value for key, value in message.items() if key != "metadata"}
 
 
 def _bearer_token(request: web.Request) -> str | None:

@@ -1,0 +1,268 @@
+"""Topic alerts on Slack: SlackAdapter.deliver (real SDK against the local emulator) and their rendering."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from emulators.slack import JsonDict, SlackEmulator, slack_emulator_fixture  # noqa: F401 (the fixture)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import ALERT_EVENT_TYPE, AlertNotDelivered, SlackAdapter
+from adapters.slack_render import ALSO_MAX_SOURCES, MAX_BLOCKS, SECTION_CHARS, alert_message
+from bot.chat.core import ChatCore
+from bot.chat.outbox import Outbox
+from bot.config import Settings, SlackSettings
+from bot.models import Actor, Briefing
+from bot.store import Delivery, Store
+
+STORY = "https://news.example.org/2024/05/harbour-bridge"
+OTHERS = ["https://wire.example.com/harbour", "https://daily.example.net/a/bridge?id=7"]
+CREATED_AT = 1_700_000_000.0  # the emulator's message timestamps start just after this
+
+
+class NoBriefer:
+    """Alerts arrive already briefed; the chat core is only there because run() needs one."""
+
+    async def brief_url(self, url: str) -> Briefing:
+        raise AssertionError("alerts are not briefed by the adapter")
+
+    async def brief_text(self, text: str) -> Briefing:
+        raise AssertionError("alerts are not briefed by the adapter")
+
+
+def briefing(title: str = "Harbour bridge reopens") -> Briefing:
+    return Briefing(
+        title=title,
+        url=STORY,
+        published=None,
+        summary=["The bridge reopened on Monday after repairs."],
+        actors=[Actor("Port Authority", "organization", 3)],
+    )
+
+
+def alert(
+    key: str, *, channel: str = "C0GENERAL", also: list[str] | None = None, title: str = ""
+) -> Delivery:
+    payload = {
+        "subscription": 7,
+        "query": 'bridge -"toll road"',
+        "briefing": briefing(title or f"Story {key}").to_dict(),
+        "also": also or [],
+    }
+    return Delivery(key, "slack", channel, payload, CREATED_AT)
+
+
+def alert_key(post: Any) -> str:
+    metadata = post.args["metadata"]
+    assert metadata["event_type"] == ALERT_EVENT_TYPE
+    return str(metadata["event_payload"]["key"])
+
+
+def make_adapter(slack: SlackEmulator) -> SlackAdapter:
+    settings = Settings(slack=SlackSettings(mode="socket", api_base_url=slack.base_url))
+    # No backoff between failed attempts: the tests count attempts, never time.
+    outbox = Outbox(failure_backoff=0.0)
+    return SlackAdapter(
+        settings, bot_token=slack.bot_token, app_token_or_secret=slack.app_token, outbox=outbox
+    )
+
+
+@pytest_asyncio.fixture
+async def adapter(slack_emulator: SlackEmulator, tmp_path: Path) -> AsyncIterator[SlackAdapter]:
+    """A connected SlackAdapter (Socket Mode against the emulator), stopped cleanly afterwards."""
+    running = make_adapter(slack_emulator)
+    async with await Store.open(tmp_path / "bot.sqlite3") as store:
+        core = ChatCore(NoBriefer(), store, Settings().chat)
+        stop = asyncio.Event()
+        run = asyncio.create_task(running.run(core, stop))
+        ready = asyncio.create_task(running.ready.wait())
+        await asyncio.wait([run, ready], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert running.ready.is_set(), run.exception() if run.done() else "adapter never got ready"
+        try:
+            yield running
+        finally:
+            stop.set()
+            await asyncio.wait_for(run, 10)
+
+
+# ----- delivery ------------------------------------------------------------------------------------------
+async def test_alert_is_posted_with_header_briefing_and_other_sources(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    await adapter.deliver(alert("7:abc", also=OTHERS))
+
+    [post] = slack_emulator.posts  # recorded before deliver returned: no waiting needed
+    assert post.args["channel"] == "C0GENERAL"
+    assert "thread_ts" not in post.args
+    assert (post.args["unfurl_links"], post.args["unfurl_media"]) == (False, False)
+    assert alert_key(post) == "7:abc"
+    blocks = post.args["blocks"]
+    assert blocks[0]["text"]["text"] == 'New story for `bridge -"toll road"` (#7)'
+    assert blocks[1]["text"]["text"] == f"*<{STORY}|Story 7:abc>*"
+    assert "The bridge reopened on Monday" in blocks[2]["text"]["text"]
+    assert blocks[-1]["elements"][0]["text"] == (
+        f"Also reported by: <{OTHERS[0]}|wire.example.com>, <{OTHERS[1]}|daily.example.net>"
+    )
+    assert post.args["text"].startswith('New story for `bridge -"toll road"` (#7)\nStory 7:abc')
+
+
+async def test_notice_is_posted_as_plain_text(adapter: SlackAdapter, slack_emulator: SlackEmulator) -> None:
+    text = "I stopped checking the feed https://feeds.example.org/rss: it failed too many times."
+    await adapter.deliver(Delivery("disabled:x", "slack", "C0GENERAL", {"notice": text}, CREATED_AT))
+
+    [post] = slack_emulator.posts
+    assert post.args["text"] == text
+    assert "blocks" not in post.args
+    assert alert_key(post) == "disabled:x"
+
+
+async def test_burst_of_429s_delivers_every_alert_in_order(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    slack_emulator.rate_limit("chat.postMessage", times=5, retry_after=0)
+    keys = [f"7:story{n}" for n in range(4)]
+    sending = [asyncio.create_task(adapter.deliver(alert(key))) for key in keys]
+
+    for n, task in enumerate(sending):
+        await task
+        # deliver returned only after Slack recorded this alert (and, in order, the ones before it).
+        assert [alert_key(post) for post in slack_emulator.posts][: n + 1] == keys[: n + 1]
+    assert [alert_key(post) for post in slack_emulator.posts] == keys
+    statuses = [call.status for call in slack_emulator.calls_to("chat.postMessage")]
+    assert statuses == [429] * 5 + [200] * 4
+
+
+async def test_refused_post_raises_and_is_not_retried(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    with pytest.raises(AlertNotDelivered, match="channel_not_found"):
+        await adapter.deliver(alert("7:abc", channel="C0NOWHERE"))
+
+    [attempt] = slack_emulator.calls_to("chat.postMessage")
+    assert attempt.response["error"] == "channel_not_found"
+    assert slack_emulator.posts == []
+
+
+async def test_alert_already_in_the_channel_is_not_posted_again(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    # What a previous run posted before it crashed, without marking the alert delivered.
+    metadata = {"event_type": ALERT_EVENT_TYPE, "event_payload": {"key": "7:abc"}}
+    slack_emulator.add_message("C0GENERAL", "New story for `bridge`", metadata=metadata)
+
+    await adapter.deliver(alert("7:abc"))
+    await adapter.deliver(alert("7:def"))
+
+    assert [alert_key(post) for post in slack_emulator.posts] == ["7:def"]
+    [search] = slack_emulator.calls_to("conversations.history")  # once per channel after start
+    assert search.args["channel"] == "C0GENERAL"
+    assert search.args["include_all_metadata"] == "1"
+
+
+async def test_alert_posted_this_run_is_not_posted_again(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    await adapter.deliver(alert("7:abc"))
+    await adapter.deliver(alert("7:abc"))  # e.g. the store failed to mark it delivered
+
+    assert [alert_key(post) for post in slack_emulator.posts] == ["7:abc"]
+
+
+async def test_post_whose_answer_was_lost_is_found_in_history_not_posted_twice(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post_message = slack_emulator._post_message
+
+    def posted_then_failed(args: JsonDict) -> JsonDict:
+        monkeypatch.undo()  # once: the message is stored, but the bot gets an HTTP 500
+        post_message(args)
+        raise RuntimeError("emulated crash after posting")
+
+    monkeypatch.setattr(slack_emulator, "_post_message", posted_then_failed)
+    await adapter.deliver(alert("7:abc"))  # the Outbox retries; the retry finds the post in history
+
+    in_channel = await AsyncWebClient(
+        token=slack_emulator.bot_token, base_url=slack_emulator.base_url
+    ).conversations_history(channel="C0GENERAL", include_all_metadata=True)
+    keys = [m["metadata"]["event_payload"]["key"] for m in in_channel["messages"]]
+    assert keys == ["7:abc"]
+    assert len(slack_emulator.calls_to("conversations.history")) == 3  # start, after the lost answer, test
+
+
+async def test_deliver_before_connecting_raises_so_the_alert_stays_queued(
+    slack_emulator: SlackEmulator,
+) -> None:
+    with pytest.raises(AlertNotDelivered, match="not connected"):
+        await make_adapter(slack_emulator).deliver(alert("7:abc"))
+    assert slack_emulator.calls == []
+
+
+async def test_alert_for_another_platform_is_refused(adapter: SlackAdapter) -> None:
+    other = Delivery("7:abc", "discord", "123", alert("7:abc").payload, CREATED_AT)
+    with pytest.raises(AlertNotDelivered, match="discord"):
+        await adapter.deliver(other)
+
+
+# ----- rendering ----------------------------------------------------------------------------------------
+def test_long_alert_is_cut_to_slack_limits_and_query_cannot_break_its_code_span() -> None:
+    payload = alert("7:abc", also=[f"https://outlet{n}.example.com/{'x' * 400}" for n in range(40)]).payload
+    payload["query"] = "a`b " + "bridge " * 100
+    payload["briefing"]["summary"] = ["A long sentence about the harbour. " * 40] * 10
+
+    message = alert_message(payload)
+
+    header = message["blocks"][0]["text"]["text"]
+    assert header.startswith("New story for `a'b bridge")
+    assert header.count("`") == 2
+    assert len(message["text"]) <= 4000
+    assert len(message["blocks"]) <= MAX_BLOCKS
+    assert all(len(block["text"]["text"]) <= SECTION_CHARS for block in message["blocks"] if "text" in block)
+    also = message["blocks"][-1]["elements"][0]["text"]
+    assert len(also) <= SECTION_CHARS
+    assert also.endswith(f" and {40 - also.count('|')} more")
+    assert also.count("|") <= ALSO_MAX_SOURCES
+
+
+def test_other_sources_are_listed_once_and_escaped() -> None:
+    urls = [OTHERS[0], OTHERS[0], "https://x.example.org/?a=1&b=<2>"]
+    also = alert_message(alert("7:abc", also=urls).payload)["blocks"][-1]["elements"][0]["text"]
+    assert also == (
+        f"Also reported by: <{OTHERS[0]}|wire.example.com>, "
+        "<https://x.example.org/?a=1&amp;b=&lt;2&gt;|x.example.org>"
+    )
+
+
+def test_alert_without_other_sources_has_no_also_line() -> None:
+    message = alert_message(alert("7:abc").payload)
+    assert all(block["type"] != "context" or "Also" not in str(block) for block in message["blocks"])
+    assert "Also reported by" not in message["text"]
+
+
+# ----- the emulator's conversations.history -------------------------------------------------------------
+async def test_emulator_history_pages_newest_first_with_metadata_on_request(
+    slack_emulator: SlackEmulator,
+) -> None:
+    for n in range(5):
+        slack_emulator.add_message(
+            "C0GENERAL", f"m{n}", metadata={"event_type": "t", "event_payload": {"n": n}}
+        )
+    client = AsyncWebClient(token=slack_emulator.bot_token, base_url=slack_emulator.base_url)
+
+    first = await client.conversations_history(channel="C0GENERAL", limit=3, include_all_metadata=True)
+    second = await client.conversations_history(
+        channel="C0GENERAL", limit=3, cursor=first["response_metadata"]["next_cursor"]
+    )
+
+    assert [m["text"] for m in first["messages"]] == ["m4", "m3", "m2"]
+    assert first["has_more"] is True
+    assert [m["metadata"]["event_payload"]["n"] for m in first["messages"]] == [4, 3, 2]
+    assert [m["text"] for m in second["messages"]] == ["m1", "m0"]
+    assert second["has_more"] is False
+    assert all("metadata" not in m for m in second["messages"])
+    later = await client.conversations_history(channel="C0GENERAL", oldest=first["messages"][1]["ts"])
+    assert [m["text"] for m in later["messages"]] == ["m4"]
