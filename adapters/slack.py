@@ -228,7 +228,9 @@ class SlackAdapter:
             return False  # searched since start, and since then only this run posts alerts here
         for key in await self._alert_keys_in_history(delivery.channel, since):
             self._remember_posted(key)
-        self._history_searched_from[delivery.channel] = min(since, searched_from or since)
+        self._history_searched_from[delivery.channel] = (
+            since if searched_from is None else min(since, searched_from)
+        )
         self._alerts_unconfirmed.discard(delivery.key)
         return delivery.key in self._alerts_posted
 
