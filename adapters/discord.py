@@ -145,6 +145,7 @@ class DiscordAdapter:
         self._outbox = outbox or Outbox()
         self._guild_ready_timeout = guild_ready_timeout
         self._handling: set[asyncio.Task[Any]] = set()
+        self._awaited_posts: set[asyncio.Future[None]] = set()  # outbox futures someone is waiting on
         self._client: BriefbotClient | None = None
         self.ready = asyncio.Event()  # set once the gateway session is ready (tests and logs)
 
@@ -194,6 +195,9 @@ class DiscordAdapter:
         except TimeoutError:
             log.warning("discord: replies still queued at shutdown were dropped")
         await self._outbox.close()
+        for post in self._awaited_posts:  # closing the outbox leaves them pending: the waiter would hang
+            if not post.done():
+                post.set_exception(NotConnectedError("discord stopped before the post went out"))
         await client.close()
 
     def _track(self, what: str, work: Awaitable[None]) -> Awaitable[None]:
@@ -246,7 +250,12 @@ class DiscordAdapter:
                     return
                 raise
 
-        await self._outbox.send(where.channel_key, deliver)
+        sent = self._outbox.send(where.channel_key, deliver)
+        self._awaited_posts.add(sent)
+        try:
+            await sent
+        finally:
+            self._awaited_posts.discard(sent)
         if refused:
             raise PostRefusedError(where.channel_key, refused[0]) from refused[0]
         return posted[0]

@@ -197,6 +197,29 @@ async def test_a_replay_within_the_nonce_window_does_not_post_twice(
     assert len(discord_emulator.messages) == 3
 
 
+async def test_an_alert_still_queued_when_the_adapter_stops_raises(
+    discord_emulator: DiscordEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rate limited past the shutdown grace: `deliver` raises (the alert stays queued), it does not hang."""
+    monkeypatch.setattr("adapters.discord.SHUTDOWN_GRACE_SECONDS", 0.05)
+    settings = settings_for(discord_emulator)
+    adapter = DiscordAdapter(
+        settings, token=discord_emulator.token, outbox=Outbox(sleep=lambda _: asyncio.Event().wait())
+    )
+    stop = asyncio.Event()
+    async with await Store.open(tmp_path / "bot.sqlite3") as store:
+        running = asyncio.create_task(adapter.run(ChatCore(NoBriefer(), store, settings.chat), stop))
+        await asyncio.wait_for(adapter.ready.wait(), 10)
+        discord_emulator.rate_limit(MESSAGES, times=6, retry_after=0.01)  # discord.py gives up after 5
+        delivering = asyncio.create_task(adapter.deliver(alert(1, discord_emulator.channel_ids["news"])))
+        await discord_emulator.wait_for(lambda: len(posts(discord_emulator)) == 5)
+        stop.set()
+        with pytest.raises(NotConnectedError):
+            await asyncio.wait_for(delivering, 10)
+        await asyncio.wait_for(running, 10)
+    assert discord_emulator.messages == []
+
+
 async def test_deliver_before_the_adapter_runs_raises_at_once() -> None:
     adapter = DiscordAdapter(Settings(), token="unused")
     with pytest.raises(NotConnectedError):
