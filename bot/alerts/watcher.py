@@ -181,12 +181,12 @@ class AlertWatcher:
         known = await self._store.first_seen(url, keys)
         readers = self._readers.get(url, set())
         for item in items:
-            if item.key not in known:
-                await self._process(item, readers, now)
+            if item.key not in known and await self._process(item, readers, now):
+                await self.deliver_pending()  # each alert leaves as soon as it is queued
         await self._store.mark_seen(url, keys, now)
-        await self.deliver_pending()
 
-    async def _process(self, item: FeedItem, readers: set[tuple[str, str]], now: float) -> None:
+    async def _process(self, item: FeedItem, readers: set[tuple[str, str]], now: float) -> bool:
+        """Queue the item's alerts; True when at least one was queued."""
         candidates = [
             self._subscriptions[key]
             for key in self._index.match(Matchable.from_parts(item.title, item.summary))
@@ -195,19 +195,20 @@ class AlertWatcher:
         # A subscription sees the feeds of its own channel, and only stories first seen after it was made.
         candidates = [s for s in candidates if (s.platform, s.channel) in readers and s.created_at <= now]
         if not candidates:
-            return
+            return False
         at = datetime.fromtimestamp(now, UTC)
         data = await asyncio.to_thread(signature, item.title, item.summary)
         story = self._stories.find_duplicate_signature(data, at)
         if story is not None:
             await self._add_other_source(story, candidates, item)
-            return
+            return False
         self._stories.add_signature(item.key, data, at)
         await self._store.add_story(item.key, data, item.title, item.link or "", now)
         briefing = await self._brief(item)
         matchable = Matchable.from_parts(
             briefing.title or item.title, " ".join(briefing.summary), _names(briefing)
         )
+        queued = False
         for subscription in candidates:
             if not parse_query(subscription.query).matches(matchable):
                 continue  # the full briefing shows it is not about the topic after all
@@ -221,6 +222,8 @@ class AlertWatcher:
                                 payload, now)  # fmt: skip
             if await self._store.enqueue_delivery(delivery):
                 await self._store.count_alert(subscription.id)
+                queued = True
+        return queued
 
     async def _brief(self, item: FeedItem) -> Briefing:
         if not item.link:
