@@ -69,6 +69,7 @@ class AlertSettings:
     max_subscriptions_per_channel: int = 25
     max_feeds_per_channel: int = 10
     timezone: str = "UTC"  # for digest times such as daily@08:00
+    retry_seconds: float = 30.0  # how soon alerts a platform refused (or was not connected for) are retried
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from bot.store import Delivery, FeedRow, Store, Subscription
 log = logging.getLogger(__name__)
 
 
-RETRY_SECONDS = 30.0
 BASELINE_KEY = "(baseline)"  # never a real item key: those are hashes
 
 
@@ -99,7 +98,9 @@ class AlertWatcher:
         await self.refresh()
         await self.deliver_pending()  # replay what a previous run queued but never saw confirmed
         self._poller.start()
-        self._retrier = asyncio.create_task(self._retry_pending(), name="alert-retry")
+        self._retrier = asyncio.create_task(
+            self._retry_pending(self._settings.retry_seconds), name="alert-retry"
+        )
 
     async def stop(self) -> None:
         await self._poller.stop()
@@ -108,7 +109,7 @@ class AlertWatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._retrier
 
-    async def _retry_pending(self, every: float = RETRY_SECONDS) -> None:
+    async def _retry_pending(self, every: float) -> None:
         """Alerts a platform refused (down, not connected yet) go out as soon as it takes them again."""
         while True:
             await asyncio.sleep(every)

@@ -31,7 +31,7 @@ from aiohttp import ClientSession, WSMsgType, web
 JsonDict = dict[str, Any]
 Encoding = Literal["auto", "json", "form", "payload"]
 
-# Base of the fake message timestamps: fixed so payloads are reproducible, counted up so they stay ordered.
+# A fixed base for creation times and trigger ids; message timestamps use the real clock, as Slack does.
 _TS_EPOCH = 1_700_000_000
 _MENTION_OR_LINK = re.compile(r"<(@[UW][A-Z0-9]+|https?://[^>|]+)(?:\|([^>]*))?>")
 
@@ -111,6 +111,7 @@ class SlackEmulator:
     def __post_init__(self) -> None:
         self._counter = itertools.count(1)
         self._rate_limits: dict[str, _RateLimit] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._messages: dict[tuple[str, str], JsonDict] = {}
         self._pending_acks: dict[str, tuple[float, asyncio.Future[Ack]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -188,6 +189,16 @@ class SlackEmulator:
         """Answer the next `times` calls to `method` with HTTP 429 and an integer Retry-After."""
         self._rate_limits[method] = _RateLimit(times, retry_after)
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Record calls to `method` but keep their answers back until the returned event is set."""
+        gate = self._holds[method] = asyncio.Event()
+        return gate
+
+    def release(self, method: str) -> None:
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            gate.set()
+
     @property
     def open_sockets(self) -> int:
         return len(self._sockets)
@@ -202,7 +213,8 @@ class SlackEmulator:
 
     def next_ts(self) -> str:
         n = next(self._counter)
-        return f"{_TS_EPOCH + n}.{n:06d}"
+        # Real time, like Slack (the bot compares message times with its own clock); n keeps them unique.
+        return f"{int(time.time())}.{n:06d}"
 
     # ----- waiting helpers -----
     # They take `timeout=` (ASYNC109) so a test reads `wait_for_posts(1, timeout=5)`; they only ever wait.
@@ -250,6 +262,10 @@ class SlackEmulator:
         token = _bearer_token(request) or args.pop("token", None)
         status, response = self._answer(method, token, args)
         await self._record(lambda: self.calls.append(ApiCall(method, token, args, status, response)))
+        if (gate := self._holds.get(method)) is not None:
+            await (
+                gate.wait()
+            )  # the call is done and recorded; its answer waits (a crash test kills the bot here)
         headers = {"Retry-After": str(self._rate_limits[method].retry_after)} if status == 429 else None
         return web.json_response(response, status=status, headers=headers)
 

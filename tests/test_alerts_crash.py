@@ -1,0 +1,123 @@
+"""Never lose, never double: kill -9 the real bot while an alert is being posted, restart it, and check the
+alert was posted exactly once (Slack emulator, local feed and page server, the real `briefbot run`)."""
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401
+from feedserver import Entry, FeedServer, rss20
+from pageserver import PageServer
+
+from bot.store import Delivery, Store
+
+ROOT = Path(__file__).resolve().parents[1]
+BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
+EXAMPLE_HTML = (ROOT / "examples" / "harbour_tunnel.html").read_text(encoding="utf-8")
+WAIT = 120  # generous waits, not timing assertions: worker processes load the NLP model first
+
+
+async def start_bot(config: Path, slack: SlackEmulator, log: Path) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env |= {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token}
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            BRIEFBOT, "run", "-v", "--config", str(config), env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+        )  # fmt: skip
+
+
+async def pending(db: Path) -> int:
+    async with await Store.open(db) as store:
+        return len(await store.pending_deliveries())
+
+
+def alert_posts(slack: SlackEmulator) -> list[str]:
+    return [
+        call.args["metadata"]["event_payload"]["key"]
+        for call in slack.calls_to("chat.postMessage")
+        if call.response.get("ok") and isinstance(call.args.get("metadata"), dict)
+    ]
+
+
+async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
+    slack_emulator: SlackEmulator, page_server: PageServer, tmp_path: Path
+) -> None:
+    slack = slack_emulator
+    article = page_server.page("/tunnel.html", EXAMPLE_HTML)
+    serving = [
+        Entry("Ferry timetable for the winter", "https://ferries.example/winter", summary="Fewer sailings.")
+    ]
+    feed = FeedServer(page_server).feed("/feed.xml", lambda _n: rss20("Baltic news", serving))
+    db = tmp_path / "bot.sqlite3"
+    async with await Store.open(db) as store:
+        await store.add_subscription(
+            "slack", "C0GENERAL", "tunnel", created_by="U0ADMIN", created_at=0.0, digest=None
+        )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
+        f'[chat]\ndatabase = "{db}"\n'
+        f'[alerts]\ndefault_feeds = ["{feed}"]\npoll_interval_seconds = 0.5\nretry_seconds = 0.5\n'
+        f'[slack]\napi_base_url = "{slack.base_url}"\n'
+    )
+    log = tmp_path / "bot.log"
+
+    bot = await start_bot(config, slack, log)
+    async with asyncio.timeout(WAIT):
+        await slack.wait_for_socket(timeout=WAIT)
+        while len(page_server.requests) < 2:  # noqa: ASYNC110 - the feed's baseline poll is behind us
+            await asyncio.sleep(0.05)
+        slack.hold("chat.postMessage")  # Slack records the post; its answer never reaches the bot
+        serving.insert(
+            0, Entry("Helsinki and Tallinn to study a rail tunnel", article, summary="Tunnel study.")
+        )
+        await slack.wait_for_calls("chat.postMessage", 1, timeout=WAIT)
+    bot.send_signal(signal.SIGKILL)
+    await bot.wait()
+    slack.release("chat.postMessage")
+    assert await pending(db) == 1, "the alert was queued before posting and is not marked delivered"
+    [key] = alert_posts(slack)
+
+    restarted = await start_bot(config, slack, log)
+    try:
+        async with asyncio.timeout(WAIT):
+            while await pending(db):  # noqa: ASYNC110 - the restarted bot replays its outbox
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # a few more polls and retries: nothing more may be posted
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.wait_for(restarted.wait(), 30)
+    assert alert_posts(slack) == [key], "posted once, before the crash; the replay found it in the history"
+    assert exit_code == 0, log.read_text(errors="replace")[-3000:]
+    assert "Ferry timetable" not in str([c.args.get("text") for c in slack.calls_to("chat.postMessage")])
+
+
+async def test_kill_9_before_posting_still_delivers(
+    slack_emulator: SlackEmulator, page_server: PageServer, tmp_path: Path
+) -> None:
+    slack = slack_emulator
+    db = tmp_path / "bot.sqlite3"
+    async with await Store.open(db) as store:  # what a killed bot left: an alert queued, never posted
+        briefing = {"title": "Queued before the crash", "url": "https://news.example/a", "published": None,
+                    "summary": ["It happened."], "actors": [], "dates": []}  # fmt: skip
+        payload = {"subscription": 1, "query": "floods", "briefing": briefing, "also": []}
+        await store.enqueue_delivery(Delivery("1:story-a", "slack", "C0GENERAL", payload, 1.0))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[chat]\ndatabase = "{db}"\n[alerts]\nretry_seconds = 0.5\n'
+        f'[slack]\napi_base_url = "{slack.base_url}"\n'
+    )
+    bot = await start_bot(config, slack, tmp_path / "bot.log")
+    try:
+        async with asyncio.timeout(WAIT):
+            while await pending(db):  # noqa: ASYNC110 - replayed once the adapter is connected
+                await asyncio.sleep(0.2)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.wait(), 30)
+    assert alert_posts(slack) == ["1:story-a"]
+    [post] = [c for c in slack.posts if isinstance(c.args.get("metadata"), dict)]
+    assert "Queued before the crash" in post.args["text"]
