@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import __version__
 
@@ -70,6 +71,14 @@ class AlertSettings:
     max_feeds_per_channel: int = 10
     timezone: str = "UTC"  # for digest times such as daily@08:00
     retry_seconds: float = 30.0  # how soon alerts a platform refused (or was not connected for) are retried
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"alerts.timezone: {self.timezone!r} is not a time zone such as Europe/Paris"
+            ) from None
 
 
 @dataclass(frozen=True)

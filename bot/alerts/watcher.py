@@ -19,8 +19,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.alerts.dedupe import StoryIndex, signature
+from bot.alerts.digest import digest_text, next_due
 from bot.alerts.feeds import FeedItem, fetch_feed
 from bot.alerts.matcher import QueryIndex
 from bot.alerts.query import Matchable, parse_query
@@ -80,6 +82,7 @@ class AlertWatcher:
         self._stories = StoryIndex(window=timedelta(hours=settings.dedupe_window_hours))
         self._delivering = asyncio.Lock()
         self._retrier: asyncio.Task[None] | None = None
+        self._zone = ZoneInfo(settings.timezone)
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
             on_items=self.handle_items,
@@ -219,6 +222,8 @@ class AlertWatcher:
                 "briefing": briefing.to_dict(),
                 "also": [],
             }
+            if subscription.digest:  # held back until the digest time, then sent with the day's others
+                payload["digest_due"] = next_due(subscription.digest, now, self._zone)
             delivery = Delivery(f"{subscription.id}:{item.key}", subscription.platform, subscription.channel,
                                 payload, now)  # fmt: skip
             if await self._store.enqueue_delivery(delivery):
@@ -247,20 +252,36 @@ class AlertWatcher:
     # --- delivery -------------------------------------------------------------------------------------
 
     async def deliver_pending(self) -> int:
-        """Post every queued alert, oldest first; a failure leaves it queued for the next round."""
+        """Post every queued alert, oldest first, and every digest that is due; a failure leaves it queued."""
         delivered = 0
+        now = self._clock()
         async with self._delivering:
+            digests: dict[tuple[int, float], list[Delivery]] = defaultdict(list)
             for delivery in await self._store.pending_deliveries():
-                try:
-                    await self._sink.deliver(delivery)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
-                    continue
-                await self._store.mark_delivered(delivery.key, self._clock())
-                delivered += 1
+                due = delivery.payload.get("digest_due")
+                if due is None:
+                    delivered += await self._send(delivery, [delivery])
+                elif due <= now:
+                    digests[delivery.payload["subscription"], due].append(delivery)
+            for (subscription, due), parts in digests.items():
+                first = parts[0]
+                # One key per subscription and day, so a replay after a crash is recognized like any alert.
+                combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
+                                    {"notice": digest_text(parts)}, now)  # fmt: skip
+                delivered += await self._send(combined, parts)
         return delivered
+
+    async def _send(self, delivery: Delivery, covers: list[Delivery]) -> int:
+        try:
+            await self._sink.deliver(delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
+            return 0
+        for queued in covers:
+            await self._store.mark_delivered(queued.key, self._clock())
+        return 1
 
 
 class PlatformSink:

@@ -1,0 +1,78 @@
+"""Digest mode: stories wait for the daily time, then go out as one message."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.alerts.digest import digest_text, next_due
+from bot.alerts.watcher import AlertWatcher
+from bot.config import AlertSettings, ConfigError, FetchSettings, parse_settings
+from bot.fetch import Fetcher
+from bot.store import Delivery, Store
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(*parts: int, zone: ZoneInfo = PARIS) -> float:
+    return datetime(*parts, tzinfo=zone).timestamp()
+
+
+def test_next_due_is_the_next_local_time() -> None:
+    assert next_due("daily@08:00", at(2026, 3, 10, 7, 59), PARIS) == at(2026, 3, 10, 8, 0)
+    assert next_due("daily@08:00", at(2026, 3, 10, 8, 0), PARIS) == at(2026, 3, 11, 8, 0)
+    # Across the spring clock change: still 08:00 local, 23 hours later.
+    assert next_due("daily@08:00", at(2026, 3, 28, 9, 0), PARIS) == at(2026, 3, 29, 8, 0)
+    assert next_due("daily@23:30", at(2026, 12, 31, 23, 45, zone=UTC), ZoneInfo("UTC")) == at(
+        2027, 1, 1, 23, 30, zone=UTC
+    )
+
+
+def test_bad_time_zone_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"alerts\.timezone"):
+        parse_settings({"alerts": {"timezone": "Mars/Olympus"}})
+
+
+def _queued(n: int, due: float) -> Delivery:
+    briefing = {"title": f"Story {n}", "url": f"https://news.example/{n}", "summary": [f"Lead {n}."]}
+    payload = {"subscription": 4, "query": "floods", "briefing": briefing, "also": [], "digest_due": due}
+    return Delivery(f"4:story-{n}", "slack", "C1", payload, float(n))
+
+
+def test_digest_text_lists_the_stories() -> None:
+    text = digest_text([_queued(1, 0.0), _queued(2, 0.0)])
+    assert text.splitlines() == [
+        "Daily digest for `floods` (#4): 2 new stories",
+        "• Story 1 https://news.example/1",
+        "  Lead 1.",
+        "• Story 2 https://news.example/2",
+        "  Lead 2.",
+    ]
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.delivered: list[Delivery] = []
+
+    async def deliver(self, delivery: Delivery) -> None:
+        self.delivered.append(delivery)
+
+
+async def test_watcher_holds_digest_stories_until_due(tmp_path: Path) -> None:
+    now = [at(2026, 3, 10, 12, 0)]
+    due = at(2026, 3, 11, 8, 0)
+    sink = Sink()
+    settings = AlertSettings(timezone="Europe/Paris")
+    async with await Store.open(tmp_path / "db.sqlite3") as store, Fetcher(FetchSettings()) as fetcher:
+        for n in (1, 2):
+            await store.enqueue_delivery(_queued(n, due))
+        watcher = AlertWatcher(store, fetcher, None, sink, settings, clock=lambda: now[0])  # type: ignore[arg-type]
+        assert await watcher.deliver_pending() == 0
+        now[0] = due + 1
+        assert await watcher.deliver_pending() == 1
+        assert await watcher.deliver_pending() == 0
+        assert await store.pending_deliveries() == []
+    [digest] = sink.delivered
+    assert digest.key == f"digest:4:{int(due)}"
+    assert digest.payload["notice"].startswith("Daily digest for `floods` (#4): 2 new stories")
