@@ -12,6 +12,7 @@ import signal
 from collections.abc import Mapping
 
 from bot.alerts.commands import AlertCommands
+from bot.alerts.feeds import fetch_feed
 from bot.alerts.watcher import AlertWatcher, PlatformSink
 from bot.briefer import Briefer
 from bot.chat.adapter import ChatAdapter
@@ -72,7 +73,13 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         briefer = Briefer(fetcher, workers)
         sink = PlatformSink({adapter.name: adapter for adapter in adapters})
         watcher = AlertWatcher(store, fetcher, briefer, sink, settings.alerts)
-        alerts = AlertCommands(store, settings.alerts, on_change=watcher.refresh)
+
+        async def check_feed(url: str) -> str:
+            """A channel's new source must be a feed we can read (through the safe fetcher)."""
+            fetched = await fetch_feed(fetcher, url)
+            return (fetched.parsed.title if fetched.parsed else None) or url
+
+        alerts = AlertCommands(store, settings.alerts, on_change=watcher.refresh, check_feed=check_feed)
         core = ChatCore(briefer, store, settings.chat, alerts=alerts)
         await watcher.start()
         warming = asyncio.create_task(workers.warm_up())

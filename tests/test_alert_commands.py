@@ -97,3 +97,22 @@ async def test_limits_per_channel(store: Store) -> None:
     await bot.on_command(HERE, MANAGER, "subscribe floods")
     refused = await bot.on_command(HERE, MANAGER, "subscribe drought")
     assert refused.private and refused.reply.code == "too_many"  # type: ignore[union-attr]
+
+
+async def test_a_new_source_must_be_a_readable_feed(store: Store) -> None:
+    from bot.errors import NotAFeedError  # noqa: PLC0415
+
+    async def check_feed(url: str) -> str:
+        if "page" in url:
+            raise NotAFeedError()
+        return "Valley Courier"
+
+    settings = AlertSettings()
+    bot = ChatCore(
+        NoBriefer(), store, ChatSettings(), alerts=AlertCommands(store, settings, check_feed=check_feed)
+    )
+    refused = await bot.on_command(HERE, MANAGER, "source add https://news.example/page.html")
+    assert refused.private and refused.reply.code == "not_a_feed"  # type: ignore[union-attr]
+    assert await store.channel_feeds() == []
+    added = await bot.on_command(HERE, MANAGER, "source add https://news.example/rss")
+    assert text(added).startswith("Added the source Valley Courier (https://news.example/rss)")

@@ -15,6 +15,7 @@ from bot.alerts.query import QueryError, parse_query
 from bot.chat.links import canonical_url, find_links
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.config import AlertSettings
+from bot.errors import BriefError
 from bot.store import Store
 
 COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "sources", "source")
@@ -35,11 +36,13 @@ class AlertCommands:
         *,
         clock: Callable[[], float] = time.time,
         on_change: Callable[[], Awaitable[None]] | None = None,
+        check_feed: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
         self._on_change = on_change  # the watcher reloads subscriptions and feeds
+        self._check_feed = check_feed  # fetches the feed once (safe fetcher) and returns its title
 
     async def handle(self, where: Place, person: Person, command: str, rest: str) -> Outcome:
         if command == "subscriptions":
@@ -159,6 +162,9 @@ class AlertCommands:
             return _private(
                 "That feed is not one of this channel's own sources (`/brief sources` lists them)."
             )
+        return await self._add_source(where, person, url)
+
+    async def _add_source(self, where: Place, person: Person, url: str) -> Outcome:
         if (
             len(await self._store.channel_feeds(where.platform, where.channel))
             >= self._settings.max_feeds_per_channel
@@ -166,8 +172,15 @@ class AlertCommands:
             return _private(
                 "This channel has as many sources of its own as it may; remove one first.", "too_many"
             )
+        title = url
+        if self._check_feed is not None:
+            try:
+                title = await self._check_feed(url) or url
+            except BriefError as error:
+                return _private(f"I can't use that feed: {error.message}", error.code)
         if not await self._store.add_channel_feed(where.platform, where.channel, url, added_by=person.user,
                                                   at=self._clock()):  # fmt: skip
             return _private("This channel already watches that feed.")
-        return Outcome(Notice(f"Added the source {url}; it is checked every "
+        named = url if title == url else f"{title} ({url})"
+        return Outcome(Notice(f"Added the source {named}; it is checked every "
                               f"{round(self._settings.poll_interval_seconds / 60)} minutes."))  # fmt: skip
