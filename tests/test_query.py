@@ -245,10 +245,13 @@ def test_actor_second_pass_is_strict() -> None:
     assert not matches('actor:"Kim Jong Un"', "Missile launch", [])
 
 
-def test_actor_first_pass_never_rejects_on_actors() -> None:
-    assert matches('actor:"Kim Jong Un"', "Missile launch", None)
+def test_actor_first_pass_needs_a_word_of_the_name_in_the_feed_text() -> None:
+    # Actors are unknown before briefing: any word of the name keeps the item for the strict second pass.
+    assert matches('actor:"Kim Jong Un"', "Kim inspects a missile launch", None)
+    assert not matches('actor:"Kim Jong Un"', "Missile launch", None), "else every item would be briefed"
     assert matches("missile -actor:Trump", "Missile launch", None)
-    assert matches("summit OR actor:Putin", "Rain in Paris", None)
+    assert matches("summit OR actor:Putin", "Putin meets Xi", None)
+    assert not matches("summit OR actor:Putin", "Rain in Paris", None)
 
 
 def test_actor_first_pass_still_rejects_on_words() -> None:

@@ -6,9 +6,9 @@ word); for an OR, the union of its branches' anchors; a phrase anchors on its ra
 the actor's name. An item then looks up each of its distinct words (and actors) once, and only the queries
 found that way are verified in full. Cost per item grows with the number of candidates, not of queries.
 
-Actor terms are unknown on the first pass (Matchable.actors is None) and must not reject an item, so a query
-that can only be anchored on an actor is a candidate for every first-pass item; ANDs therefore prefer word
-anchors. Equal subscriptions (same canonical query) are stored and verified once.
+Actors are unknown on the first pass (Matchable.actors is None), so a query that can only be anchored on an
+actor is a candidate for every first-pass item; verification then keeps only items whose feed text shares a
+word with the actor's name (Query.matches). ANDs prefer word anchors. Equal subscriptions (same canonical query) are stored and verified once.
 
 Everything here is plain CPU work with no I/O: for large batches call `match` from a worker thread. A
 QueryIndex is not thread-safe; keep all calls on one thread (or behind one lock).

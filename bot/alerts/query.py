@@ -199,7 +199,11 @@ def _evaluate(node: Node, item: Matchable) -> bool | None:  # noqa: PLR0911 (one
         case Phrase():
             return item.has_phrase(node.words)
         case ActorTerm():
-            return None if item.actors is None else node.name in item.actors
+            if item.actors is not None:
+                return node.name in item.actors
+            # First pass (actors unknown): an item whose title and summary share no word with the actor's
+            # name is very unlikely to have it as a key actor; rejecting it spares briefing every item.
+            return None if any(word in item.words for word in words_of(node.name)) else False
         case Not():
             value = _evaluate(node.term, item)
             return None if value is None else not value
