@@ -8,7 +8,8 @@ found that way are verified in full. Cost per item grows with the number of cand
 
 Actors are unknown on the first pass (Matchable.actors is None), so a query that can only be anchored on an
 actor is a candidate for every first-pass item; verification then keeps only items whose feed text shares a
-word with the actor's name (Query.matches). ANDs prefer word anchors. Equal subscriptions (same canonical query) are stored and verified once.
+word with the actor's name (Query.matches). ANDs prefer word anchors. Equal subscriptions (same canonical
+query) are stored and verified once.
 
 Everything here is plain CPU work with no I/O: for large batches call `match` from a worker thread. A
 QueryIndex is not thread-safe; keep all calls on one thread (or behind one lock).

@@ -191,6 +191,14 @@ class Matchable:
         return any(self.tokens[p : p + n] == words for p in self.first_positions.get(words[0], ()))
 
 
+def _actor_value(node: ActorTerm, item: Matchable) -> bool | None:
+    if item.actors is not None:
+        return node.name in item.actors
+    # First pass (actors unknown): an item whose title and summary share no word with the actor's name is
+    # very unlikely to have it as a key actor; rejecting it spares briefing every item for actor filters.
+    return None if any(word in item.words for word in words_of(node.name)) else False
+
+
 def _evaluate(node: Node, item: Matchable) -> bool | None:  # noqa: PLR0911 (one return per node kind)
     """Kleene three-valued logic: None is "depends on actors we do not know yet"."""
     match node:
@@ -199,11 +207,7 @@ def _evaluate(node: Node, item: Matchable) -> bool | None:  # noqa: PLR0911 (one
         case Phrase():
             return item.has_phrase(node.words)
         case ActorTerm():
-            if item.actors is not None:
-                return node.name in item.actors
-            # First pass (actors unknown): an item whose title and summary share no word with the actor's
-            # name is very unlikely to have it as a key actor; rejecting it spares briefing every item.
-            return None if any(word in item.words for word in words_of(node.name)) else False
+            return _actor_value(node, item)
         case Not():
             value = _evaluate(node.term, item)
             return None if value is None else not value
