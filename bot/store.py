@@ -106,6 +106,23 @@ class Store:
             await self._db.execute(f"PRAGMA user_version = {number}")
             await self._db.commit()
 
+    async def _change(self, sql: str, args: Sequence[Any]) -> bool:
+        """Run one write and commit it; True when it changed a row."""
+        cursor = await self._db.execute(sql, args)
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def _channel_rows(
+        self, sql: str, platform: str | None, channel: str | None, order: str
+    ) -> list[Any]:
+        """Rows of one channel, or of all channels when none is given."""
+        args: tuple[str, ...] = ()
+        if platform is not None and channel is not None:
+            sql += " WHERE platform = ? AND channel = ?"
+            args = (platform, channel)
+        async with self._db.execute(f"{sql} ORDER BY {order}", args) as cursor:
+            return list(await cursor.fetchall())
+
     async def close(self) -> None:
         await self._db.close()
 
@@ -158,24 +175,19 @@ class Store:
         return Subscription(row[0], platform, channel, query, digest, created_by, created_at, 0)
 
     async def remove_subscription(self, platform: str, channel: str, subscription_id: int) -> bool:
-        cursor = await self._db.execute(
+        return await self._change(
             "DELETE FROM subscriptions WHERE platform = ? AND channel = ? AND id = ?",
             (platform, channel, subscription_id),
         )
-        await self._db.commit()
-        return cursor.rowcount > 0
 
     async def subscriptions(
         self, platform: str | None = None, channel: str | None = None
     ) -> list[Subscription]:
         """A channel's subscriptions, or everyone's (to build the match index at start)."""
-        sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"
-        args: tuple[str, ...] = ()
-        if platform is not None and channel is not None:
-            sql += " WHERE platform = ? AND channel = ?"
-            args = (platform, channel)
-        async with self._db.execute(sql + " ORDER BY id", args) as cursor:
-            return [Subscription(*row) for row in await cursor.fetchall()]
+        rows = await self._channel_rows(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions", platform, channel, "id"
+        )
+        return [Subscription(*row) for row in rows]
 
     async def count_alert(self, subscription_id: int) -> None:
         await self._db.execute(
@@ -188,32 +200,25 @@ class Store:
     async def add_channel_feed(
         self, platform: str, channel: str, url: str, *, added_by: str, at: float
     ) -> bool:
-        cursor = await self._db.execute(
+        return await self._change(
             "INSERT INTO channel_feeds (platform, channel, url, added_by, added_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, channel, url) DO NOTHING",
             (platform, channel, url, added_by, at),
         )
-        await self._db.commit()
-        return cursor.rowcount > 0
 
     async def remove_channel_feed(self, platform: str, channel: str, url: str) -> bool:
-        cursor = await self._db.execute(
+        return await self._change(
             "DELETE FROM channel_feeds WHERE platform = ? AND channel = ? AND url = ?",
             (platform, channel, url),
         )
-        await self._db.commit()
-        return cursor.rowcount > 0
 
     async def channel_feeds(
         self, platform: str | None = None, channel: str | None = None
     ) -> list[ChannelFeed]:
         sql = "SELECT platform, channel, url FROM channel_feeds"
-        args: tuple[str, ...] = ()
-        if platform is not None and channel is not None:
-            sql += " WHERE platform = ? AND channel = ?"
-            args = (platform, channel)
-        async with self._db.execute(sql + " ORDER BY added_at, url", args) as cursor:
-            return [ChannelFeed(*row) for row in await cursor.fetchall()]
+        return [
+            ChannelFeed(*row) for row in await self._channel_rows(sql, platform, channel, "added_at, url")
+        ]
 
     async def feed_state(self, url: str) -> FeedRow | None:
         async with self._db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,)) as cursor:
@@ -282,7 +287,7 @@ class Store:
 
     async def enqueue_delivery(self, delivery: Delivery) -> bool:
         """Queue an alert once: a replay with the same delivery key is ignored."""
-        cursor = await self._db.execute(
+        return await self._change(
             "INSERT INTO outbox (delivery_key, platform, channel, payload, created_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (delivery_key) DO NOTHING",
             (
@@ -293,8 +298,6 @@ class Store:
                 delivery.created_at,
             ),
         )
-        await self._db.commit()
-        return cursor.rowcount > 0
 
     async def pending_deliveries(self, platform: str | None = None) -> list[Delivery]:
         sql = "SELECT delivery_key, platform, channel, payload, created_at FROM outbox"
@@ -312,12 +315,10 @@ class Store:
 
     async def update_delivery_payload(self, key: str, payload: dict[str, Any]) -> bool:
         """Change an alert not yet delivered (e.g. another outlet of the same story); False once delivered."""
-        cursor = await self._db.execute(
+        return await self._change(
             "UPDATE outbox SET payload = ? WHERE delivery_key = ? AND delivered_at IS NULL",
             (json.dumps(payload), key),
         )
-        await self._db.commit()
-        return cursor.rowcount > 0
 
     async def mark_delivered(self, key: str, at: float) -> None:
         await self._db.execute("UPDATE outbox SET delivered_at = ? WHERE delivery_key = ?", (at, key))
