@@ -61,18 +61,25 @@ class ConsoleAdapter:
         async for outcome in core.on_message(self._where, self._person, line):
             self._print(outcome)
 
-    async def deliver(self, delivery: Delivery) -> None:
+    async def deliver(self, delivery: Delivery) -> str | None:
         """A topic alert: printed like a briefing under a header naming the subscription."""
         payload = delivery.payload
         if "notice" in payload:
             self._print(Outcome(Notice(payload["notice"])))
-            return
+            return None
         body = format_text(
             Briefing.from_dict(payload["briefing"]), max_actors=self._max_actors, max_dates=self._max_dates
         )
         also = f"\nAlso reported by: {', '.join(payload['also'])}" if payload.get("also") else ""
         header = f"New story for `{payload['query']}` (#{payload['subscription']})"
         self._print(Outcome(Notice(f"{header}\n{body}{also}")))
+        return delivery.key  # printed lines cannot be edited: an update prints what changed
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        also = ", ".join(delivery.payload.get("also", []))
+        self._print(
+            Outcome(Notice(f"Update to the story for `{delivery.payload['query']}`: also reported by {also}"))
+        )
 
     async def check(self) -> str:
         return "console: ready (no platform tokens configured)"

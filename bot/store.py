@@ -78,6 +78,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX outbox_pending ON outbox (delivered_at, created_at)",
     ),
+    # The platform's reference to a posted alert, so it can be edited when other outlets report the story.
+    ("ALTER TABLE outbox ADD COLUMN posted_ref TEXT",),
 ]
 
 
@@ -320,9 +322,28 @@ class Store:
             (json.dumps(payload), key),
         )
 
-    async def mark_delivered(self, key: str, at: float) -> None:
-        await self._db.execute("UPDATE outbox SET delivered_at = ? WHERE delivery_key = ?", (at, key))
+    async def mark_delivered(self, key: str, at: float, ref: str | None = None) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET delivered_at = ?, posted_ref = ? WHERE delivery_key = ?", (at, ref, key)
+        )
         await self._db.commit()
+
+    async def delivery(self, key: str) -> tuple[Delivery, str | None, bool] | None:
+        """One alert by key: (delivery, the platform's reference once posted, whether it was delivered)."""
+        async with self._db.execute(
+            "SELECT delivery_key, platform, channel, payload, created_at, posted_ref, delivered_at "
+            "FROM outbox WHERE delivery_key = ?",
+            (key,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        key, platform, channel, payload, created, ref, delivered_at = row
+        return Delivery(key, platform, channel, json.loads(payload), created), ref, delivered_at is not None
+
+    async def set_delivery_payload(self, key: str, payload: dict[str, Any]) -> None:
+        """Record an alert's new content (after its posted message was edited)."""
+        await self._change("UPDATE outbox SET payload = ? WHERE delivery_key = ?", (json.dumps(payload), key))
 
 
 _SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts"

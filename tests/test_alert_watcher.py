@@ -47,13 +47,18 @@ class FakeBriefer:
 class RecordingSink:
     def __init__(self) -> None:
         self.delivered: list[Delivery] = []
+        self.updates: list[tuple[Delivery, str]] = []
         self.failures = 0
 
-    async def deliver(self, delivery: Delivery) -> None:
+    async def deliver(self, delivery: Delivery) -> str:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("platform down")
         self.delivered.append(delivery)
+        return f"message-{len(self.delivered)}"
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        self.updates.append((delivery, ref))
 
 
 class FakeClock:

@@ -40,8 +40,13 @@ BASELINE_KEY = "(baseline)"  # never a real item key: those are hashes
 
 
 class AlertSink(Protocol):
-    async def deliver(self, delivery: Delivery) -> None:
-        """Post one alert; return only once the platform accepted it, raise otherwise (it stays queued)."""
+    async def deliver(self, delivery: Delivery) -> str | None:
+        """Post one alert; return once the platform accepted it, with its reference to the message (for
+        edits), or raise (it stays queued)."""
+        ...
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        """Replace a posted alert's content (another outlet reported the story)."""
         ...
 
 
@@ -241,13 +246,32 @@ class AlertWatcher:
             return _teaser(item)
 
     async def _add_other_source(self, story: str, subscriptions: list[Subscription], item: FeedItem) -> None:
-        """Another outlet of a story already alerted: listed on the alert while it is still queued."""
-        pending = {d.key: d for d in await self._store.pending_deliveries()}
+        """Another outlet of a story already alerted: its link joins the alert's "also reported by" line,
+        in the queue while the alert waits there, else by editing the posted message."""
+        if not item.link:
+            return
         for subscription in subscriptions:
-            delivery = pending.get(f"{subscription.id}:{story}")
-            if delivery is not None and item.link and item.link not in delivery.payload["also"]:
-                payload = {**delivery.payload, "also": [*delivery.payload["also"], item.link]}
+            found = await self._store.delivery(f"{subscription.id}:{story}")
+            if found is None or item.link in found[0].payload["also"]:
+                continue
+            delivery, ref, delivered = found
+            payload = {**delivery.payload, "also": [*delivery.payload["also"], item.link]}
+            if not delivered:
                 await self._store.update_delivery_payload(delivery.key, payload)
+                continue
+            if ref is None:
+                continue  # posted by a platform that gave no reference: it cannot be edited
+            updated = Delivery(
+                delivery.key, delivery.platform, delivery.channel, payload, delivery.created_at
+            )
+            try:
+                await self._sink.update(updated, ref)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
+                continue
+            await self._store.set_delivery_payload(delivery.key, payload)
 
     # --- delivery -------------------------------------------------------------------------------------
 
@@ -273,14 +297,14 @@ class AlertWatcher:
 
     async def _send(self, delivery: Delivery, covers: list[Delivery]) -> int:
         try:
-            await self._sink.deliver(delivery)
+            ref = await self._sink.deliver(delivery)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
             return 0
         for queued in covers:
-            await self._store.mark_delivered(queued.key, self._clock())
+            await self._store.mark_delivered(queued.key, self._clock(), ref)
         return 1
 
 
@@ -290,8 +314,14 @@ class PlatformSink:
     def __init__(self, adapters: dict[str, AlertSink]) -> None:
         self._adapters = adapters
 
-    async def deliver(self, delivery: Delivery) -> None:
-        adapter = self._adapters.get(delivery.platform)
+    def _adapter(self, platform: str) -> AlertSink:
+        adapter = self._adapters.get(platform)
         if adapter is None:
-            raise LookupError(f"no {delivery.platform} adapter is running")
-        await adapter.deliver(delivery)
+            raise LookupError(f"no {platform} adapter is running")
+        return adapter
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        return await self._adapter(delivery.platform).deliver(delivery)
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        await self._adapter(delivery.platform).update(delivery, ref)

@@ -16,8 +16,13 @@ class ChatAdapter(Protocol):
         """Connect, translate events into `core` calls and outcomes into platform replies, until `stop`."""
         ...
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """Post one topic alert; return once the platform accepted it, raise otherwise (it stays queued)."""
+    async def deliver(self, delivery: Delivery) -> str | None:
+        """Post one topic alert; return once the platform accepted it (with a reference to the message, for
+        later edits), raise otherwise (it stays queued)."""
+        ...
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        """Replace a posted alert's content."""
         ...
 
     async def check(self) -> str:
