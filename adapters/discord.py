@@ -18,7 +18,8 @@ editing the private "thinking…" message), and a briefing is posted publicly as
 Every post goes through the Outbox, keyed by the channel, so a 429 delays replies and never loses one.
 
 Topic alerts come from the alert watcher through `deliver` (its AlertSink): one message per alert, posted
-through the same Outbox and returning only once Discord accepted it.
+through the same Outbox and returning only once Discord accepted it, with the message id as its reference.
+`update` edits that message when other outlets of the story turn up later (its "Also reported by" line).
 """
 
 from __future__ import annotations
@@ -262,27 +263,47 @@ class DiscordAdapter:
 
     # --- topic alerts -------------------------------------------------------------------------------
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """Post one topic alert in `delivery.channel`; return once Discord accepted it, raise otherwise.
+    async def deliver(self, delivery: Delivery) -> str:
+        """Post one topic alert in `delivery.channel`; return the message id once Discord accepted it, raise
+        otherwise.
 
         Raises NotConnectedError at once before the client logged in (a replay at start-up): the watcher
         keeps the alert queued and retries next round, which is simpler than waiting here while other
         alerts queue up behind this one. A crash between Discord's answer and the watcher marking the alert
         delivered is covered by the nonce: Discord returns the message sent with it instead of posting it
         again, but only within its nonce window ("a few minutes"); a replay after a longer outage posts a
-        second copy.
+        second copy. A replay Discord recognises returns the id of the message first posted.
         """
-        client = self._client
-        if client is None or not self.ready.is_set() or client.is_closed():
-            raise NotConnectedError(f"discord is not connected; alert {delivery.key} stays queued")
+        channel = self._alert_channel(delivery)
         body = self._alert_body(delivery.payload)
-        channel = client.get_partial_messageable(int(delivery.channel))
         nonce = alert_nonce(delivery.key)
         no_pings = discord.AllowedMentions.none()  # an alert quotes articles and queries: nobody is pinged
-        await self._send_queued(
+        posted = await self._send_queued(
             Place(PLATFORM, delivery.channel),
             lambda: channel.send(nonce=nonce, allowed_mentions=no_pings, **body),
         )
+        return str(posted.id)
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        """Edit the alert posted as message `ref` to show `delivery.payload` as it is now (more outlets);
+        return once Discord accepted the edit. Raises NotConnectedError like `deliver`, and PostRefusedError
+        when Discord refuses it (the message was deleted: 404, code 10008)."""
+        message = self._alert_channel(delivery).get_partial_message(int(ref))
+        body = self._alert_body(delivery.payload)
+        # Whether embeds are suppressed is a message flag an edit leaves alone when it does not name it.
+        body.pop("suppress_embeds", None)
+        no_pings = discord.AllowedMentions.none()
+        await self._send_queued(
+            Place(PLATFORM, delivery.channel),
+            lambda: message.edit(allowed_mentions=no_pings, **body),
+        )
+
+    def _alert_channel(self, delivery: Delivery) -> discord.PartialMessageable:
+        """The alert's channel, or NotConnectedError at once when the client is not logged in."""
+        client = self._client
+        if client is None or not self.ready.is_set() or client.is_closed():
+            raise NotConnectedError(f"discord is not connected; alert {delivery.key} stays queued")
+        return client.get_partial_messageable(int(delivery.channel))
 
     def _alert_body(self, payload: dict[str, Any]) -> dict[str, Any]:
         if "notice" in payload:  # e.g. a feed was disabled; the feed's link must not unfurl into a preview

@@ -263,3 +263,99 @@ async def test_a_long_briefing_in_an_alert_fits_discord_limits(
     title, description = embed["title"], embed["description"]
     assert units(title) <= 256 and units(description) <= 4096
     assert units(title) + units(description) + units(embed["footer"]["text"]) <= EMBED_TOTAL_LIMIT
+
+
+# --- references and edits: another outlet of an alert already posted -------------------------------------
+
+EDITS = "PATCH /channels/{}/messages/{}"
+
+
+def edits(emulator: DiscordEmulator) -> list[Any]:
+    return [entry for entry in emulator.log if entry.route == EDITS]
+
+
+async def test_deliver_returns_the_posted_message_id_and_a_replay_returns_the_same(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    news = discord_emulator.channel_ids["news"]
+    ref = await adapter.deliver(alert(4, news))
+    [message] = discord_emulator.messages
+    assert ref == message["id"]
+    assert await adapter.deliver(alert(4, news)) == ref  # recognised by its nonce: the earlier message
+    assert await adapter.deliver(alert(4, news, story="story-2")) != ref
+
+
+async def test_update_edits_the_posted_alert_to_list_the_new_outlet(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    news = discord_emulator.channel_ids["news"]
+    ref = await adapter.deliver(alert(7, news))
+    assert "Also reported by" not in discord_emulator.messages[0]["content"]
+
+    await adapter.update(alert(7, news, also=["https://coast.example.net/story"]), ref)
+
+    [message] = discord_emulator.messages  # edited in place, nothing new posted
+    assert message["id"] == ref and message["edited_timestamp"] is not None
+    assert message["content"].split("\n")[1] == (
+        "Also reported by: [coast.example.net](<https://coast.example.net/story>)"
+    )
+    [embed] = message["embeds"]  # the briefing is still there
+    assert embed["title"] == HARBOUR.title
+    [request] = edits(discord_emulator)
+    assert request.path == f"/channels/{news}/messages/{ref}"
+    assert request.body["allowed_mentions"]["parse"] == []
+
+
+async def test_an_update_goes_through_a_burst_of_429s(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    adapter = await start_adapter(Outbox(sleep=no_wait))
+    news = discord_emulator.channel_ids["news"]
+    ref = await adapter.deliver(alert(7, news))
+    discord_emulator.rate_limit(EDITS, times=7, retry_after=0.01)  # more than discord.py retries itself
+
+    await adapter.update(alert(7, news, also=["https://coast.example.net/story"]), ref)
+
+    assert "coast.example.net" in discord_emulator.messages[0]["content"]
+    assert [entry.status for entry in edits(discord_emulator)] == [429] * 7 + [200]
+    assert waits  # the outbox took over from discord.py
+
+
+async def test_an_update_of_a_deleted_message_raises(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    news = discord_emulator.channel_ids["news"]
+    ref = await adapter.deliver(alert(7, news))
+    discord_emulator.delete_message(int(ref))
+    with pytest.raises(PostRefusedError) as refused:
+        await adapter.update(alert(7, news, also=["https://coast.example.net/story"]), ref)
+    assert refused.value.status == 404 and refused.value.code == 10008
+    assert len(edits(discord_emulator)) == 1  # a refusal is not retried
+
+
+async def test_an_update_of_an_unknown_message_raises(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    news, general = discord_emulator.channel_ids["news"], discord_emulator.channel_ids["general"]
+    ref = await adapter.deliver(alert(7, news))
+    for channel, unknown in ((news, "123456789"), (general, ref)):  # a message of another channel too
+        with pytest.raises(PostRefusedError) as refused:
+            await adapter.update(alert(7, channel, also=["https://coast.example.net/story"]), unknown)
+        assert refused.value.code == 10008
+    assert "Also reported by" not in discord_emulator.messages[0]["content"]
+
+
+async def test_update_before_the_adapter_runs_raises_at_once() -> None:
+    adapter = DiscordAdapter(Settings(), token="unused")
+    with pytest.raises(NotConnectedError):
+        await adapter.update(alert(1, 1234), "42")

@@ -2,8 +2,8 @@
 
 Discord cannot be reached from CI, and hand-written payloads drift from what discord.py really parses, so
 tests run the real library against this emulator (facts in /work/shared/notes/platform-emulators.md).
-It serves one guild with a few text channels, records what the bot sends, and drives events at the bot:
-messages, slash commands, message context-menu commands, 429s and a gateway RECONNECT (to exercise RESUME).
+It serves one guild with a few text channels, records what the bot sends and edits, and drives events at the
+bot: messages, slash commands, message context-menu commands, 429s and a gateway RECONNECT (for RESUME).
 Posts with `enforce_nonce` are idempotent within a nonce window, as on Discord (set `clock` to age them).
 """
 
@@ -151,6 +151,11 @@ class DiscordEmulator:
         """Answer the next `times` calls of `route` ("POST /channels/{id}/messages") with a 429."""
         method, template = route.split(" ", 1)
         self._rate_limits[route_key(method, template)] = (times, retry_after)
+
+    def delete_message(self, message_id: int) -> None:
+        """Someone deleted a message: it leaves `messages`, and later edits of it get 404."""
+        deleted = self._all_messages.pop(message_id)
+        self.messages = [m for m in self.messages if m is not deleted]
 
     async def wait_for(self, predicate: Callable[[], T], seconds: float = 5.0) -> T:
         """Wait until `predicate()` is truthy: re-checked whenever the emulator records something, and every
@@ -346,6 +351,7 @@ class DiscordEmulator:
         yield "GET", "/applications/{app}/commands", self._get_commands
         yield "GET", "/channels/{channel}", self._get_channel
         yield "POST", "/channels/{channel}/messages", self._post_message
+        yield "PATCH", "/channels/{channel}/messages/{message}", self._edit_message
         yield "POST", "/channels/{channel}/messages/{message}/threads", self._post_thread
         yield "POST", "/interactions/{interaction}/{token}/callback", self._interaction_callback
         yield "POST", "/webhooks/{app}/{token}", self._followup
@@ -452,6 +458,20 @@ class DiscordEmulator:
         self.messages.append(message)
         if self._ws is not None:  # Discord echoes the bot's own messages back over the gateway
             await self.dispatch("MESSAGE_CREATE", message)
+        return _json(message)
+
+    async def _edit_message(self, request: web.Request) -> web.Response:
+        """Replace what an edit names (content, embeds, flags) on a recorded message, in place: `messages`
+        shows the edited text. Unknown, deleted or other-channel ids get Discord's 404 Unknown Message."""
+        channel_id, message_id = int(request.match_info["channel"]), int(request.match_info["message"])
+        message = self._all_messages.get(message_id)
+        if message is None or int(message["channel_id"]) != channel_id:
+            return _error(404, "Unknown Message", 10008)
+        payload = request[BODY] or {}
+        message.update({key: payload[key] for key in ("content", "embeds", "flags") if key in payload})
+        message["edited_timestamp"] = _now()
+        if self._ws is not None:  # Discord tells the gateway about every edit
+            await self.dispatch("MESSAGE_UPDATE", message)
         return _json(message)
 
     def _recent_nonce(self, channel_id: int, nonce: str) -> dict[str, Any] | None:
