@@ -13,6 +13,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientError, web
@@ -61,6 +62,18 @@ class AlertNotDelivered(Exception):
     """A topic alert did not reach Slack; it stays queued and the watcher tries again later."""
 
 
+class AlertNotUpdated(Exception):
+    """A posted alert could not be edited (deleted message, channel gone, not connected...)."""
+
+
+@dataclass
+class _AlertCall:
+    """What one alert post or edit came to: the message's ts, or Slack's refusal (ok=false, not retried)."""
+
+    ts: str | None = None
+    refusal: str | None = None
+
+
 def _retry_after(headers: Mapping[str, Any]) -> float:
     for name in ("Retry-After", "retry-after"):
         value = headers.get(name)
@@ -72,6 +85,11 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
             except ValueError:
                 break
     return 1.0  # Slack always sends the header; one second if a proxy dropped it
+
+
+def _alert_metadata(key: str) -> dict[str, Any]:
+    """Every alert message carries its outbox key, so a restart can find what it already posted."""
+    return {"event_type": ALERT_EVENT_TYPE, "event_payload": {"key": key}}
 
 
 def _person(event: Mapping[str, Any]) -> Person:
@@ -113,7 +131,7 @@ class SlackAdapter:
         self.http_port: int | None = None  # the bound port in HTTP mode (the config may say 0 in tests)
         # Alert idempotency (see deliver): keys posted in this run, keys whose post may or may not have
         # gone through, and per channel the time from which its history was searched since start.
-        self._alerts_posted: OrderedDict[str, None] = OrderedDict()
+        self._alerts_posted: OrderedDict[str, str] = OrderedDict()  # key → ts of its message
         self._alerts_unconfirmed: set[str] = set()
         self._history_searched_from: dict[str, float] = {}
 
@@ -154,8 +172,9 @@ class SlackAdapter:
 
     # ----- topic alerts (AlertSink) ---------------------------------------------------------------------
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """Post one queued alert in its channel; return once Slack accepted it, else raise AlertNotDelivered.
+    async def deliver(self, delivery: Delivery) -> str:
+        """Post one queued alert in its channel; return its message's ts once Slack accepted it (the ts of
+        the earlier post when it was already there), else raise AlertNotDelivered.
 
         Raises at once when the adapter is not connected (e.g. the watcher's replay at start-up): the alert
         stays queued and the watcher retries. Posts go through the Outbox (per-channel order, 429s waited
@@ -163,35 +182,87 @@ class SlackAdapter:
         metadata) once per channel after start, and again whenever an earlier post of that key may have
         gone through unconfirmed, so a crash between posting and marking delivered never posts twice.
         """
+        if problem := self._cannot_send_alert(delivery):
+            raise AlertNotDelivered(f"{problem}; the alert stays queued")
+        if (ts := self._alerts_posted.get(delivery.key)) is not None:
+            return ts  # posted earlier in this run; only its confirmation was lost
+        call = _AlertCall()
+        channel_key = Place(self.name, delivery.channel).channel_key
+        await self._outbox.send(channel_key, self._alert_post(delivery, self._render_alert(delivery), call))
+        if call.refusal is not None or call.ts is None:
+            raise AlertNotDelivered(f"slack refused the alert in {channel_key}: {call.refusal}")
+        return call.ts
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        """Replace the posted alert `ref` (its ts) with `delivery.payload` rendered afresh, e.g. with a longer
+        "Also reported by" line; return once Slack accepted the edit, else raise AlertNotUpdated.
+
+        Goes through the Outbox like posts (429s waited out, in order with the channel's other messages).
+        An edit is idempotent, so a retry after an unconfirmed attempt is harmless.
+        """
+        if problem := self._cannot_send_alert(delivery):
+            raise AlertNotUpdated(problem)
+        call = _AlertCall()
+        channel_key = Place(self.name, delivery.channel).channel_key
+        await self._outbox.send(
+            channel_key, self._alert_edit(delivery, ref, self._render_alert(delivery), call)
+        )
+        if call.refusal is not None:
+            raise AlertNotUpdated(
+                f"slack refused to edit alert {delivery.key} in {channel_key}: {call.refusal}"
+            )
+
+    def _cannot_send_alert(self, delivery: Delivery) -> str | None:
         if delivery.platform != self.name:
-            raise AlertNotDelivered(f"slack: an alert for {delivery.platform} was routed here")
+            return f"slack: an alert for {delivery.platform} was routed here"
         if not self.ready.is_set():
-            raise AlertNotDelivered("slack: not connected yet; the alert stays queued")
-        if delivery.key in self._alerts_posted:
-            return  # posted earlier in this run; only its confirmation was lost
-        message = alert_message(
+            return "slack: not connected yet"
+        return None
+
+    def _render_alert(self, delivery: Delivery) -> Message:
+        return alert_message(
             delivery.payload, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
         )
-        refusals: list[str] = []
-        channel_key = Place(self.name, delivery.channel).channel_key
-        await self._outbox.send(channel_key, self._alert_post(delivery, message, refusals))
-        if refusals:
-            raise AlertNotDelivered(f"slack refused the alert in {channel_key}: {refusals[0]}")
+
+    def _alert_edit(
+        self, delivery: Delivery, ref: str, message: Message, call: _AlertCall
+    ) -> Callable[[], Awaitable[None]]:
+        async def edit() -> None:
+            try:
+                await self._client.chat_update(
+                    channel=delivery.channel,
+                    ts=ref,
+                    # chat.update keeps old blocks when sent none; a plain-text render must clear them.
+                    blocks=message.get("blocks", []),
+                    text=message["text"],
+                    metadata=_alert_metadata(delivery.key),
+                )
+            except SlackApiError as error:
+                status = error.response.status_code
+                if status == 429:
+                    raise RateLimited(_retry_after(error.response.headers)) from None
+                if status < 500:
+                    call.refusal = str(error.response.get("error"))  # e.g. message_not_found: no retry
+                    return
+                raise
+
+        return edit
 
     def _alert_post(
-        self, delivery: Delivery, message: Message, refusals: list[str]
+        self, delivery: Delivery, message: Message, call: _AlertCall
     ) -> Callable[[], Awaitable[None]]:
         key = delivery.key
 
         async def post() -> None:
-            if await self._alert_already_posted(delivery):
+            if (ts := await self._posted_alert_ts(delivery)) is not None:
+                call.ts = ts
                 return
             try:
-                await self._client.chat_postMessage(
+                response = await self._client.chat_postMessage(
                     channel=delivery.channel,
                     unfurl_links=False,
                     unfurl_media=False,
-                    metadata={"event_type": ALERT_EVENT_TYPE, "event_payload": {"key": key}},
+                    metadata=_alert_metadata(key),
                     **message,
                 )
             except SlackApiError as error:
@@ -200,7 +271,7 @@ class SlackAdapter:
                     raise RateLimited(_retry_after(error.response.headers)) from None
                 if status < 500:
                     # ok=false: nothing was posted and retrying cannot help; deliver() raises it.
-                    refusals.append(str(error.response.get("error")))
+                    call.refusal = str(error.response.get("error"))
                     return
                 self._alerts_unconfirmed.add(key)
                 raise
@@ -208,35 +279,38 @@ class SlackAdapter:
                 self._alerts_unconfirmed.add(key)
                 raise
             self._alerts_unconfirmed.discard(key)
-            self._remember_posted(key)
+            call.ts = str(response["ts"])
+            self._remember_posted(key, call.ts)
 
         return post
 
-    def _remember_posted(self, key: str) -> None:
-        self._alerts_posted[key] = None
+    def _remember_posted(self, key: str, ts: str) -> None:
+        self._alerts_posted[key] = ts
         while len(self._alerts_posted) > _REMEMBERED_ALERTS:
             self._alerts_posted.popitem(last=False)
 
-    async def _alert_already_posted(self, delivery: Delivery) -> bool:
-        """Is the alert in its channel already? Asks Slack only when this run cannot know by itself."""
-        if delivery.key in self._alerts_posted:
-            return True
+    async def _posted_alert_ts(self, delivery: Delivery) -> str | None:
+        """The ts of the alert's message if it is in its channel already, else None. Asks Slack only when
+        this run cannot know by itself."""
+        if (ts := self._alerts_posted.get(delivery.key)) is not None:
+            return ts
         since = delivery.created_at - _ALERT_CLOCK_SLACK_SECONDS
         searched_from = self._history_searched_from.get(delivery.channel)
         covered = searched_from is not None and searched_from <= since
         if covered and delivery.key not in self._alerts_unconfirmed:
-            return False  # searched since start, and since then only this run posts alerts here
-        for key in await self._alert_keys_in_history(delivery.channel, since):
-            self._remember_posted(key)
+            return None  # searched since start, and since then only this run posts alerts here
+        for key, ts in (await self._alert_messages_in_history(delivery.channel, since)).items():
+            self._remember_posted(key, ts)
         self._history_searched_from[delivery.channel] = (
             since if searched_from is None else min(since, searched_from)
         )
         self._alerts_unconfirmed.discard(delivery.key)
-        return delivery.key in self._alerts_posted
+        return self._alerts_posted.get(delivery.key)
 
-    async def _alert_keys_in_history(self, channel: str, since: float) -> set[str]:
-        """Alert keys in the metadata of the channel's messages since `since` (a bounded number of pages)."""
-        keys: set[str] = set()
+    async def _alert_messages_in_history(self, channel: str, since: float) -> dict[str, str]:
+        """Alert key → message ts, from the metadata of the channel's messages since `since` (a bounded
+        number of pages; newest first, so a key posted twice maps to its latest message)."""
+        keys: dict[str, str] = {}
         cursor: str | None = None
         for _ in range(_HISTORY_MAX_PAGES):
             try:
@@ -260,7 +334,8 @@ class SlackAdapter:
             for message in page.get("messages") or []:
                 metadata = message.get("metadata") or {}
                 if metadata.get("event_type") == ALERT_EVENT_TYPE:
-                    keys.add(str((metadata.get("event_payload") or {}).get("key")))
+                    key = str((metadata.get("event_payload") or {}).get("key"))
+                    keys.setdefault(key, str(message["ts"]))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not page.get("has_more") or not cursor:
                 break

@@ -12,7 +12,7 @@ import pytest_asyncio
 from emulators.slack import JsonDict, SlackEmulator, slack_emulator_fixture  # noqa: F401 (the fixture)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import ALERT_EVENT_TYPE, AlertNotDelivered, SlackAdapter
+from adapters.slack import ALERT_EVENT_TYPE, AlertNotDelivered, AlertNotUpdated, SlackAdapter
 from adapters.slack_render import ALSO_MAX_SOURCES, MAX_BLOCKS, SECTION_CHARS, alert_message
 from bot.chat.core import ChatCore
 from bot.chat.outbox import Outbox
@@ -94,9 +94,10 @@ async def adapter(slack_emulator: SlackEmulator, tmp_path: Path) -> AsyncIterato
 async def test_alert_is_posted_with_header_briefing_and_other_sources(
     adapter: SlackAdapter, slack_emulator: SlackEmulator
 ) -> None:
-    await adapter.deliver(alert("7:abc", also=OTHERS))
+    ts = await adapter.deliver(alert("7:abc", also=OTHERS))
 
     [post] = slack_emulator.posts  # recorded before deliver returned: no waiting needed
+    assert ts == post.response["ts"]  # the reference the watcher keeps for later edits
     assert post.args["channel"] == "C0GENERAL"
     assert "thread_ts" not in post.args
     assert (post.args["unfurl_links"], post.args["unfurl_media"]) == (False, False)
@@ -153,9 +154,9 @@ async def test_alert_already_in_the_channel_is_not_posted_again(
 ) -> None:
     # What a previous run posted before it crashed, without marking the alert delivered.
     metadata = {"event_type": ALERT_EVENT_TYPE, "event_payload": {"key": "7:abc"}}
-    slack_emulator.add_message("C0GENERAL", "New story for `bridge`", metadata=metadata)
+    earlier = slack_emulator.add_message("C0GENERAL", "New story for `bridge`", metadata=metadata)
 
-    await adapter.deliver(alert("7:abc"))
+    assert await adapter.deliver(alert("7:abc")) == earlier["ts"]
     await adapter.deliver(alert("7:def"))
 
     assert [alert_key(post) for post in slack_emulator.posts] == ["7:def"]
@@ -167,10 +168,11 @@ async def test_alert_already_in_the_channel_is_not_posted_again(
 async def test_alert_posted_this_run_is_not_posted_again(
     adapter: SlackAdapter, slack_emulator: SlackEmulator
 ) -> None:
-    await adapter.deliver(alert("7:abc"))
-    await adapter.deliver(alert("7:abc"))  # e.g. the store failed to mark it delivered
+    first = await adapter.deliver(alert("7:abc"))
+    again = await adapter.deliver(alert("7:abc"))  # e.g. the store failed to mark it delivered
 
     assert [alert_key(post) for post in slack_emulator.posts] == ["7:abc"]
+    assert again == first
 
 
 async def test_post_whose_answer_was_lost_is_found_in_history_not_posted_twice(
@@ -184,13 +186,14 @@ async def test_post_whose_answer_was_lost_is_found_in_history_not_posted_twice(
         raise RuntimeError("emulated crash after posting")
 
     monkeypatch.setattr(slack_emulator, "_post_message", posted_then_failed)
-    await adapter.deliver(alert("7:abc"))  # the Outbox retries; the retry finds the post in history
+    ts = await adapter.deliver(alert("7:abc"))  # the Outbox retries; the retry finds the post in history
 
     in_channel = await AsyncWebClient(
         token=slack_emulator.bot_token, base_url=slack_emulator.base_url
     ).conversations_history(channel="C0GENERAL", include_all_metadata=True)
     keys = [m["metadata"]["event_payload"]["key"] for m in in_channel["messages"]]
     assert keys == ["7:abc"]
+    assert ts == in_channel["messages"][0]["ts"]  # the reference comes from history: the answer was lost
     assert len(slack_emulator.calls_to("conversations.history")) == 3  # start, after the lost answer, test
 
 
@@ -206,6 +209,78 @@ async def test_alert_for_another_platform_is_refused(adapter: SlackAdapter) -> N
     other = Delivery("7:abc", "discord", "123", alert("7:abc").payload, CREATED_AT)
     with pytest.raises(AlertNotDelivered, match="discord"):
         await adapter.deliver(other)
+
+
+# ----- editing a posted alert (another outlet reported the story) ----------------------------------------
+def also_line(message: JsonDict) -> str:
+    return str(message["blocks"][-1]["elements"][0]["text"])
+
+
+async def test_update_edits_the_posted_message_to_list_the_new_outlet(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    ts = await adapter.deliver(alert("7:abc", also=OTHERS[:1]))
+
+    await adapter.update(alert("7:abc", also=OTHERS), ts)
+
+    [edit] = slack_emulator.calls_to("chat.update")
+    assert (edit.args["channel"], edit.args["ts"]) == ("C0GENERAL", ts)
+    message = slack_emulator.message("C0GENERAL", ts)
+    assert message is not None
+    assert also_line(message) == (
+        f"Also reported by: <{OTHERS[0]}|wire.example.com>, <{OTHERS[1]}|daily.example.net>"
+    )
+    assert "daily.example.net" in message["text"]  # the notification / fallback text follows
+    assert message["metadata"]["event_payload"]["key"] == "7:abc"  # a restart still recognizes it
+    assert len(slack_emulator.posts) == 1  # edited in place, nothing new posted
+
+
+async def test_update_waits_out_429s(adapter: SlackAdapter, slack_emulator: SlackEmulator) -> None:
+    ts = await adapter.deliver(alert("7:abc"))
+    slack_emulator.rate_limit("chat.update", times=3, retry_after=0)
+
+    await adapter.update(alert("7:abc", also=OTHERS[1:]), ts)
+
+    assert [call.status for call in slack_emulator.calls_to("chat.update")] == [429] * 3 + [200]
+    message = slack_emulator.message("C0GENERAL", ts)
+    assert message is not None
+    assert also_line(message) == f"Also reported by: <{OTHERS[1]}|daily.example.net>"
+
+
+async def test_update_of_a_deleted_message_raises_without_retrying(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    ts = await adapter.deliver(alert("7:abc"))
+    slack_emulator.delete_message("C0GENERAL", ts)
+
+    with pytest.raises(AlertNotUpdated, match="message_not_found"):
+        await adapter.update(alert("7:abc", also=OTHERS), ts)
+    assert len(slack_emulator.calls_to("chat.update")) == 1
+
+
+async def test_update_of_an_unknown_message_raises(adapter: SlackAdapter) -> None:
+    with pytest.raises(AlertNotUpdated, match="message_not_found"):
+        await adapter.update(alert("7:abc", also=OTHERS), "1700000000.999999")
+
+
+async def test_update_rendered_as_plain_text_clears_the_old_blocks(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    ts = await adapter.deliver(alert("7:abc", also=OTHERS))
+
+    await adapter.update(
+        Delivery("7:abc", "slack", "C0GENERAL", {"notice": "Story withdrawn."}, CREATED_AT), ts
+    )
+
+    message = slack_emulator.message("C0GENERAL", ts)
+    assert message is not None
+    assert (message["text"], message["blocks"]) == ("Story withdrawn.", [])
+
+
+async def test_update_before_connecting_raises(slack_emulator: SlackEmulator) -> None:
+    with pytest.raises(AlertNotUpdated, match="not connected"):
+        await make_adapter(slack_emulator).update(alert("7:abc"), "1700000000.000001")
+    assert slack_emulator.calls == []
 
 
 # ----- rendering ----------------------------------------------------------------------------------------

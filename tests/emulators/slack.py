@@ -343,6 +343,14 @@ class SlackEmulator:
         assert response["ok"], response
         return self._messages[(channel, response["ts"])]
 
+    def message(self, channel: str, ts: str) -> JsonDict | None:
+        """The message as stored now (after any chat.update), or None if there is none (or it was deleted)."""
+        return self._messages.get((channel, ts))
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Someone deleted the message in Slack: history no longer shows it and chat.update cannot find it."""
+        del self._messages[(channel, ts)]
+
     def _conversations_history(self, args: JsonDict) -> JsonDict:
         """Newest first, oldest/latest exclusive, offset cursors; metadata only with include_all_metadata."""
         channel = args.get("channel", "")
@@ -380,7 +388,10 @@ class SlackEmulator:
         message = self._messages.get((args.get("channel", ""), args.get("ts", "")))
         if message is None:
             return {"ok": False, "error": "message_not_found"}
-        message.update({key: args[key] for key in ("text", "blocks") if key in args})
+        # Like Slack: fields sent replace the stored ones, fields left out are kept.
+        message.update({key: args[key] for key in ("text", "blocks", "metadata") if key in args})
+        if isinstance(message.get("metadata"), str):  # form-encoded calls send it as a JSON string
+            message["metadata"] = json.loads(message["metadata"])
         return {
             "ok": True,
             "channel": args["channel"],
