@@ -4,6 +4,8 @@ What Discord users get:
 - `/brief url:<link>` or `/brief text:<pasted article>`: a public briefing in the channel; `/brief` is help.
 - `/brief-auto state:on|off` (Manage Channels by default, server admins can change who): automatic briefings
   of pasted links in this channel; without `state` it says what the setting is.
+- `/brief-topics action:subscribe value:<query>` and unsubscribe, subscriptions, sources, source-add,
+  source-remove (Manage Channels by default): the channel's topic alerts.
 - "Brief this" (message menu → Apps): a briefing of the link in a message, or of its text, as a reply to it.
 - A pasted link (needs the privileged message-content intent): the briefing as a reply to the message.
 - A mention, "@briefbot <link>" or "@briefbot auto off": like /brief (works without the intent).
@@ -62,6 +64,7 @@ HELP = """\
 • Paste a link: I reply with a briefing when automatic briefings are on in the channel.
 • Mention me with a link: same as `/brief`.
 • `/brief-auto state:on|off` (channel managers): automatic briefings of pasted links in this channel.
+• `/brief-topics action:subscribe value:<query>` (channel managers): a briefing for each new matching story.
 Errors from `/brief` and **Brief this** are shown only to you."""
 
 NO_PERMISSION = "Only people who can manage this channel can change that (use `/brief-auto`)."
@@ -381,6 +384,14 @@ class DiscordAdapter:
             "/brief-auto", self._answer(interaction, lambda w, p: core.on_command(w, p, command))
         )
 
+    def on_brief_topics(
+        self, core: ChatCore, interaction: discord.Interaction, action: str, value: str | None
+    ) -> Awaitable[None]:
+        command = f"{action.replace('-', ' ')} {value or ''}".strip()
+        return self._track(
+            "/brief-topics", self._answer(interaction, lambda w, p: core.on_command(w, p, command))
+        )
+
     def on_brief_this(
         self, core: ChatCore, interaction: discord.Interaction, target: discord.Message
     ) -> Awaitable[None]:
@@ -537,6 +548,22 @@ def build_command_tree(
     @app_commands.guild_only()
     async def brief_auto(interaction: discord.Interaction, state: Literal["on", "off"] | None = None) -> None:
         await adapter.on_brief_auto(core, interaction, state)
+
+    @tree.command(name="brief-topics", description="Topic alerts for this channel: subscribe, list, sources")
+    @app_commands.describe(
+        action="what to do",
+        value='the query (e.g. "North Korea" missile -sports), a subscription number, or a feed url',
+    )
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    async def brief_topics(
+        interaction: discord.Interaction,
+        action: Literal[
+            "subscribe", "unsubscribe", "subscriptions", "sources", "source-add", "source-remove"
+        ],
+        value: str | None = None,
+    ) -> None:
+        await adapter.on_brief_topics(core, interaction, action, value)
 
     @tree.context_menu(name="Brief this")
     async def brief_this(interaction: discord.Interaction, message: discord.Message) -> None:

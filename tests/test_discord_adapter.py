@@ -30,6 +30,7 @@ from adapters.discord import (
     command_like_text_notice,
     reads_as_command,
 )
+from bot.alerts.commands import AlertCommands
 from bot.chat.core import ChatCore
 from bot.chat.outbox import Outbox
 from bot.config import ChatSettings, DiscordSettings, Settings
@@ -98,7 +99,7 @@ async def start_bot(discord_emulator: DiscordEmulator, store: Store) -> AsyncIte
             settings, token=discord_emulator.token, outbox=outbox, guild_ready_timeout=0.01
         )
         briefer = FakeBriefer()
-        core = ChatCore(briefer, store, settings.chat)
+        core = ChatCore(briefer, store, settings.chat, alerts=AlertCommands(store, settings.alerts))
         stop = asyncio.Event()
         task = asyncio.create_task(adapter.run(core, stop))
         running.append((stop, task))
@@ -129,7 +130,9 @@ async def test_commands_are_synced_at_start_up(discord_emulator: DiscordEmulator
         entry.status for entry in discord_emulator.log if entry.route == "PUT /applications/{}/commands"
     ] == [200]
     commands = {(c["name"], c["type"]): c for c in discord_emulator.commands[None]}
-    assert set(commands) == {("brief", 1), ("brief-auto", 1), ("Brief this", 3)}
+    assert set(commands) == {("brief", 1), ("brief-auto", 1), ("brief-topics", 1), ("Brief this", 3)}
+    topics = commands["brief-topics", 1]
+    assert int(topics["default_member_permissions"]) == discord.Permissions(manage_channels=True).value
     options = {o["name"]: o for o in commands["brief", 1]["options"]}
     assert set(options) == {"url", "text"}
     assert not any(option.get("required") for option in options.values())
@@ -429,3 +432,25 @@ async def test_briefbot_run_replies_to_a_pasted_link_end_to_end(
     assert {field["name"] for field in embed["fields"]} >= {"Key actors", "Key dates"}
     assert code == 0, logs
     assert discord_emulator.token not in logs
+
+
+async def test_topics_command_subscribes_the_channel(
+    discord_emulator: DiscordEmulator, start_bot: Any
+) -> None:
+    bot = await start_bot()
+    general = discord_emulator.channel_ids["general"]
+    done = await discord_emulator.send_slash_command(
+        "brief-topics", {"action": "subscribe", "value": "floods -sports"}, channel_id=general,
+        permissions=MANAGER_PERMISSIONS,
+    )  # fmt: skip
+    await discord_emulator.wait_for(lambda: done.edits)
+    await bot.idle()
+    [subscription] = await bot.store.subscriptions("discord", str(general))
+    assert subscription.query == "floods -sports"
+    assert replies(discord_emulator, general)[0]["content"].startswith("Subscribed (#1)")
+    refused = await discord_emulator.send_slash_command(
+        "brief-topics", {"action": "unsubscribe", "value": "1"}, channel_id=general
+    )  # a member without Manage Channels: Discord hides the command, and the bot checks too
+    await discord_emulator.wait_for(lambda: refused.edits)
+    assert "Only people who manage this channel" in refused.edits[-1]["content"]
+    assert len(await bot.store.subscriptions()) == 1
