@@ -85,6 +85,17 @@ def posts(emulator: DiscordEmulator) -> list[Any]:
     return [entry for entry in emulator.log if entry.route == MESSAGES]
 
 
+def instant_outbox() -> tuple[Outbox, list[float]]:
+    """An Outbox whose rate-limit waits are recorded instead of slept."""
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    return Outbox(sleep=no_wait), waits
+
+
 async def test_an_alert_has_its_header_briefing_and_other_outlets(
     discord_emulator: DiscordEmulator, start_adapter: Any
 ) -> None:
@@ -138,13 +149,8 @@ async def test_a_burst_of_429s_delivers_every_alert_in_order_and_only_then_retur
     discord_emulator: DiscordEmulator, start_adapter: Any
 ) -> None:
     """discord.py retries 5 times itself; 8 429s in a row make the outbox wait and send again."""
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-        await asyncio.sleep(0)
-
-    adapter = await start_adapter(Outbox(sleep=no_wait))
+    outbox, waits = instant_outbox()
+    adapter = await start_adapter(outbox)
     news = discord_emulator.channel_ids["news"]
     discord_emulator.rate_limit(MESSAGES, times=8, retry_after=0.01)
     seen_on_return: dict[int, list[str]] = {}
@@ -311,13 +317,8 @@ async def test_update_edits_the_posted_alert_to_list_the_new_outlet(
 async def test_an_update_goes_through_a_burst_of_429s(
     discord_emulator: DiscordEmulator, start_adapter: Any
 ) -> None:
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-        await asyncio.sleep(0)
-
-    adapter = await start_adapter(Outbox(sleep=no_wait))
+    outbox, waits = instant_outbox()
+    adapter = await start_adapter(outbox)
     news = discord_emulator.channel_ids["news"]
     ref = await adapter.deliver(alert(7, news))
     discord_emulator.rate_limit(EDITS, times=7, retry_after=0.01)  # more than discord.py retries itself
