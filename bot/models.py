@@ -29,7 +29,7 @@ class Actor:
     salience: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "mentions": self.mentions}
+        return {"name": self.name, "kind": self.kind, "mentions": self.mentions, "aliases": list(self.aliases)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,10 @@ class Briefing:
             url=data.get("url"),
             published=date.fromisoformat(published) if published else None,
             summary=list(data.get("summary") or []),
-            actors=[Actor(a["name"], a["kind"], a["mentions"]) for a in data.get("actors") or []],
+            actors=[
+                Actor(a["name"], a["kind"], a["mentions"], tuple(a.get("aliases") or ()))
+                for a in data.get("actors") or []
+            ],
             dates=[DateMention(d["text"], d["value"], d["start"], d["end"]) for d in data.get("dates") or []],
         )
 
