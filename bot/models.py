@@ -29,7 +29,12 @@ class Actor:
     salience: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "mentions": self.mentions, "aliases": list(self.aliases)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "mentions": self.mentions,
+            "aliases": list(self.aliases),
+        }
 
 
 @dataclass(frozen=True, slots=True)

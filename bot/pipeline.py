@@ -22,14 +22,33 @@ from bot.nlp import get_pipeline
 from bot.sentences import split_sentences
 from bot.summarize import summarize
 
-MIN_WORDS = 40  # fewer words than this are not worth a briefing
-MIN_STOPWORD_SHARE = 0.2  # English news runs at ~0.45 with sumy's list; other languages far below 0.1
+# Fewer words than this on a page means extraction found no article; pasted text may be a short wire item
+# (a 20-word result still has actors and dates worth listing).
+MIN_PAGE_WORDS = 40
+MIN_TEXT_WORDS = 10
+# English prose runs at ~0.45 of sumy's English stop words. Below CLEARLY_ENGLISH the text is English only
+# if no other language's stop words do better: English result tables and lists score ~0.06-0.2 with every
+# other list lower, while German, French, Dutch... prose scores higher on its own list or ~0 on English.
+CLEARLY_ENGLISH = 0.2
+MIN_ENGLISH_SHARE = 0.05
+OTHER_LANGUAGES = (
+    "french",
+    "german",
+    "spanish",
+    "portuguese",
+    "italian",
+    "swedish",
+    "polish",
+    "czech",
+    "slovak",
+)
 MAX_TITLE_CHARS = 200
 FURNITURE_MAX_WORDS = 8  # short boilerplate lines ("Photo 1.", "Leave a Comment") are hidden from every stage
 
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _ENGLISH_STOP_WORDS = frozenset(get_stop_words("english"))
+_OTHER_STOP_WORDS = tuple(frozenset(get_stop_words(language)) for language in OTHER_LANGUAGES)
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -67,12 +86,21 @@ def _looks_like_title(paragraph: str, rest_exists: bool) -> bool:
 
 
 def _check_language(words: list[str]) -> None:
-    share = sum(w.lower() in _ENGLISH_STOP_WORDS for w in words) / len(words)
-    if share < MIN_STOPWORD_SHARE:
+    lowered = [w.lower() for w in words]
+
+    def share(stop_words: frozenset[str]) -> float:
+        return sum(w in stop_words for w in lowered) / len(lowered)
+
+    english = share(_ENGLISH_STOP_WORDS)
+    if english >= CLEARLY_ENGLISH:
+        return
+    if english < MIN_ENGLISH_SHARE or any(share(other) > english for other in _OTHER_STOP_WORDS):
         raise UnsupportedLanguageError()
 
 
-def brief_article(article: Article, settings: Settings, *, title_in_text: bool = False) -> Briefing:
+def brief_article(
+    article: Article, settings: Settings, *, title_in_text: bool = False, min_words: int = MIN_PAGE_WORDS
+) -> Briefing:
     text = article.text
     paragraphs = _paragraph_spans(text)
     title = article.title
@@ -90,17 +118,17 @@ def brief_article(article: Article, settings: Settings, *, title_in_text: bool =
             (hidden if short else not_summary).append(span)
     masked = _mask(text, hidden)
 
-    excluded = hidden + not_summary
-    sentences = [
-        s for s in split_sentences(masked) if not any(start <= s.start < end for start, end in excluded)
-    ]
-    words = [w for s in sentences for w in _WORD.findall(s.text)]
-    if len(words) < MIN_WORDS:
+    visible = split_sentences(masked)
+    words = [w for s in visible for w in _WORD.findall(s.text)]
+    if len(words) < min_words:
         raise TooShortError()
     _check_language(words)
 
+    # Captions are never summary lines, unless the text is nothing but caption-like lines (a wire item
+    # whose every sentence was copied with a detached " ." looks like that).
+    sentences = [s for s in visible if not any(start <= s.start < end for start, end in not_summary)]
     chosen = summarize(
-        sentences, max_sentences=settings.summary.sentences, max_chars=settings.summary.max_chars
+        sentences or visible, max_sentences=settings.summary.sentences, max_chars=settings.summary.max_chars
     )
     summary = [" ".join(strip_dateline(s.text).split()) for s in chosen]
     doc = get_pipeline()(masked)
@@ -124,7 +152,7 @@ def brief_source(source: Source, settings: Settings) -> Briefing:
         return brief_article(article, settings)
     if source.text is not None and source.text.strip():
         article = Article(text=source.text, url=source.url, published=source.published)
-        return brief_article(article, settings, title_in_text=True)
+        return brief_article(article, settings, title_in_text=True, min_words=MIN_TEXT_WORDS)
     raise BadInputError()
 
 

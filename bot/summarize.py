@@ -63,12 +63,6 @@ def _is_question(text: str) -> bool:
     return text.rstrip("\"'”’ ").endswith("?")
 
 
-def _is_candidate(sentence: Sentence) -> bool:
-    """Long enough, not furniture, not a question: a teaser ("Or fancy a change?") never sums up news."""
-    text = sentence.text
-    return len(text.split()) >= MIN_WORDS and not _is_question(text) and not is_boilerplate(text)
-
-
 def _scores(texts: Sequence[str], weight: float) -> list[float]:
     """Position prior (1, 1/2, 1/3, ... by order among candidates) blended with centrality."""
     central = centrality(texts) if weight > 0 else np.zeros(len(texts))
@@ -92,9 +86,16 @@ def summarize(
 ) -> list[Sentence]:
     """The best `max_sentences` sentences in article order: no boilerplate, no repeats, whole sentences
     whose lengths (whitespace collapsed, plus one space between them) fit in `max_chars`."""
-    candidates = [s for s in sentences if _is_candidate(s)] or [
-        s for s in sentences if not is_boilerplate(s.text)
-    ]
+    # Full sentences, not questions (a teaser, "Or fancy a change?", never sums up news). When every one
+    # looks like furniture the text is not a page with captions (tokenized wire copy ends every sentence
+    # with a detached " ."): summarize it as it is.
+    full = [s for s in sentences if len(s.text.split()) >= MIN_WORDS and not _is_question(s.text)]
+    candidates = (
+        [s for s in full if not is_boilerplate(s.text)]
+        or full
+        or [s for s in sentences if not is_boilerplate(s.text)]
+        or list(sentences)
+    )
     if not candidates:
         return []
     term_lists = [content_terms(s.text) for s in candidates]

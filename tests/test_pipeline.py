@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.errors import BadInputError, TooShortError, UnsupportedLanguageError
+from bot.errors import BadInputError, NotAnArticleError, TooShortError, UnsupportedLanguageError
 from bot.models import Briefing, Source
 from bot.pipeline import brief_source
 
@@ -110,3 +110,44 @@ def test_summary_length_is_configurable(seed_text: str) -> None:
 def test_bad_text_gets_a_clear_error(text: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         brief_source(Source(text=text), Settings())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "De regering heeft maandag nieuwe regels voor het verkeer aangekondigd. De ministers zeiden dat het "
+        "plan volgend jaar wordt uitgevoerd, maar de oppositie wil dat de wet eerst in de Kamer komt.",
+        "Pemerintah mengumumkan aturan baru untuk transportasi pada hari Senin. Para menteri mengatakan "
+        "rencana itu akan diterapkan tahun depan setelah parlemen menyetujui anggaran tambahan.",
+        "Правительство объявило в понедельник новые правила для транспорта. Министры заявили, что план "
+        "будет выполнен в следующем году после утверждения бюджета парламентом страны.",
+    ],
+)
+def test_other_languages_are_refused(text: str) -> None:
+    with pytest.raises(UnsupportedLanguageError):
+        brief_source(Source(text=text), Settings())
+
+
+def test_a_short_english_results_table_is_still_briefed() -> None:
+    # Few stop words (names and scores), but no other language does better: English, and worth its actors.
+    text = (
+        "Results of Scottish league matches on Saturday:\n"
+        "Aberdeen 2 Celtic 1\nHibernian 0 Rangers 3\nDundee United 1 Motherwell 1\n"
+        "Kilmarnock 2 Hearts 2\nSt Johnstone 0 Livingston 1\nRoss County 3 St Mirren 0"
+    )
+    briefing = brief_source(Source(text=text), Settings())
+    assert briefing.summary
+    assert briefing.actors
+
+
+def test_a_short_wire_item_is_briefed_but_a_short_page_is_not() -> None:
+    text = (
+        "Armenia and Portugal drew 0-0 in a World Cup qualifier in Yerevan on Saturday, "
+        "leaving both sides on one point in the group."
+    )
+    briefing = brief_source(Source(text=text, published=date(1996, 8, 31)), Settings())
+    assert {a.name for a in briefing.actors} >= {"Armenia", "Portugal"}
+    assert [d.value for d in briefing.dates] == ["1996-08-31"]
+    page = f"<html><head><title>Draw</title></head><body><article><p>{text}</p></article></body></html>"
+    with pytest.raises((TooShortError, NotAnArticleError)):  # on a page, little text means no article found
+        brief_source(Source(html=page), Settings())
