@@ -51,6 +51,17 @@ _TRAILING_NUMBERS = re.compile(r"(?:\s+[\d.,:;+\-–]+)+$")  # scores and tables
 _TRAILING_SMALL_WORDS = re.compile(r"(?:\s+(?:of|and|the|for|in|at|on|&))+$")  # "University of Japan and"
 _SPACED_DASH = re.compile(r"\s[-–—]\s")  # a run-on across a headline or caption separator
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
+# A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
+# (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
+_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
+    r"\s*(?:\d{4}-\d\d-\d\d|,?\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d"
+    r"|\([^)\n]{1,40}\)\s*[-–—]"  # "(Reuters) -"
+    r"|(?:—|–|--)(?=[^\n]* [a-z]{2,} )(?: +[^ \n]+){8})",  # a bare dash (AP, newspapers) only before prose
+    re.MULTILINE,
+)
+_SLUGS = frozenset("BREAKING EXCLUSIVE UPDATE ANALYSIS FACTBOX INSIGHT COLUMN OPINION CORRECTED".split())
+DATELINE_LINES = 3  # the dateline is the first or second line (after a headline)
 
 
 @dataclass(slots=True)
@@ -61,6 +72,7 @@ class _Mention:
     end: int
     known: KnownActor | None
     demonym: bool = False  # "North Korean": counts for the country, never names an actor by itself
+    dateline: bool = False  # the story's dateline: a place whatever other mentions say
 
 
 @dataclass(slots=True)
@@ -73,6 +85,8 @@ class _Group:
     def kind(self) -> ActorKind:
         if self.known:
             return KIND_OF_LABEL[self.known.label]
+        if any(m.dateline for m in self.mentions):
+            return "place"
         votes = Counter(m.kind for m in self.mentions if not m.demonym)
         return votes.most_common(1)[0][0] if votes else "place"
 
@@ -88,13 +102,39 @@ def find_actors(
     (offsets into doc.text); `demonyms` says what "North Korean" does: add a mention to North Korea when
     that country is named too ("attach"), name it by itself ("create"), or nothing ("drop")."""
     text = doc.text  # Doc.text joins every token on each access: read it once
-    mentions = [m for ent in doc.ents if (m := _mention(ent, text, demonyms))]
+    dateline = _dateline(text)
+    mentions = [dateline] if dateline else []
+    mentions += [
+        m
+        for ent in doc.ents
+        if not (dateline and ent.start_char < dateline.end and dateline.start < ent.end_char)
+        and (m := _mention(ent, text, demonyms))
+    ]
     groups = _group(mentions, demonyms)
     groups = _merge_acronyms(groups)
     groups = _merge_partial_person_names(groups)
     most = max((len(g.mentions) for g in groups), default=1)
     actors = [_actor(g, text, summary, most) for g in groups]
     return sorted(actors, key=lambda a: -a.salience)
+
+
+def _dateline(text: str) -> _Mention | None:
+    """The place of the story's dateline, whatever the NER made of it."""
+    head_end = -1
+    for _ in range(DATELINE_LINES):
+        head_end = text.find("\n", head_end + 1)
+        if head_end < 0:
+            head_end = len(text)
+            break
+    match = _DATELINE.search(text, 0, head_end)
+    if match is None:
+        return None
+    name = match["place"].rstrip(".'’-")
+    if name in _SLUGS:
+        return None
+    known = lookup(name)
+    start = match.start("place")
+    return _Mention(name, "place", start, start + len(name), known, dateline=True)
 
 
 def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
