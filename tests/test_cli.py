@@ -1,6 +1,7 @@
 """`briefbot` as a user runs it: real processes, real exit codes, one-line errors, never a traceback."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,31 @@ def test_bad_published_date_is_a_usage_error() -> None:
     result = run("brief", str(EXAMPLE), "--published", "yesterday")
     assert result.returncode == 2
     assert "not a date like 2021-09-01" in result.stderr
+
+
+def test_batch_output_does_not_depend_on_the_hash_seed() -> None:
+    # The order of sets of strings changes with PYTHONHASHSEED; a briefing must not.
+    seed = (ROOT.parent / "shared" / "examples" / "seed_article.txt").read_text(encoding="utf-8")
+    rows = [
+        {"id": "page", "html": EXAMPLE.read_text(encoding="utf-8")},
+        {"id": "seed", "text": seed, "published": "2021-09-01"},
+    ]
+    stdin = "".join(json.dumps(row) + "\n" for row in rows)
+    outputs = []
+    for hash_seed in ("1", "2"):
+        result = subprocess.run(
+            [BRIEFBOT, "batch", "--workers", "1"],
+            check=False,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    briefings = [json.loads(line) for line in outputs[0].splitlines()]
+    assert [b["id"] for b in briefings] == ["page", "seed"]
+    assert all(b["summary"] and len(b["actors"]) > 3 and b["dates"] for b in briefings)
+    assert outputs[0] == outputs[1]
