@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span
 
 from bot.gazetteer import KnownActor, country_of_demonym, lookup, normalize
@@ -73,6 +74,7 @@ class _Mention:
     known: KnownActor | None
     demonym: bool = False  # "North Korean": counts for the country, never names an actor by itself
     dateline: bool = False  # the story's dateline: a place whatever other mentions say
+    shouted: bool = False  # in a line without lowercase (headline, table): the NER guesses there
 
 
 @dataclass(slots=True)
@@ -110,7 +112,7 @@ def find_actors(
         if not (dateline and ent.start_char < dateline.end and dateline.start < ent.end_char)
         and (m := _mention(ent, text, demonyms))
     ]
-    groups = _group(mentions, demonyms)
+    groups = _group(mentions, demonyms, set(re.findall(r"\b[a-z]+\b", text)))
     groups = _merge_acronyms(groups)
     groups = _merge_partial_person_names(groups)
     most = max((len(g.mentions) for g in groups), default=1)
@@ -147,7 +149,7 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
     kind = KIND_OF_LABEL[known.label] if known else KIND_OF_LABEL.get(ent.label_)
     if kind is None or _is_noise(name, ent, text):
         return None
-    return _Mention(name, kind, ent.start_char, ent.end_char, known)
+    return _Mention(name, kind, ent.start_char, ent.end_char, known, shouted=_in_caps_line(ent, text))
 
 
 def _demonym(ent: Span, name: str, demonyms: DemonymMode) -> _Mention | None:
@@ -182,26 +184,47 @@ def _is_noise(name: str, ent: Span, text: str) -> bool:
     )
 
 
-def _in_credit_or_byline(ent: Span, text: str) -> bool:
-    line_start = text.rfind("\n", 0, ent.start_char) + 1
+def _line_start_end(ent: Span, text: str) -> tuple[int, int]:
     line_end = text.find("\n", ent.end_char)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return text.rfind("\n", 0, ent.start_char) + 1, line_end if line_end >= 0 else len(text)
+
+
+def _in_caps_line(ent: Span, text: str) -> bool:
+    line = text[slice(*_line_start_end(ent, text))]
+    return line.upper() == line
+
+
+def _in_credit_or_byline(ent: Span, text: str) -> bool:
+    line_start, line_end = _line_start_end(ent, text)
+    line = text[line_start:line_end]
     before = text[line_start : ent.start_char]
     if _CREDIT.search(before) or (ent.label_ == "PERSON" and _CONTRIBUTOR.search(before)):
         return True
     return bool(_BYLINE_START.match(line)) and len(line.split()) <= BYLINE_MAX_WORDS
 
 
-def _group(mentions: list[_Mention], demonyms: DemonymMode) -> list[_Group]:
-    """One group per known actor or per distinct name; demonyms join their country's group."""
+def _is_caps_junk(group: _Group, words: set[str]) -> bool:
+    """A name seen only in capitals lines (headlines, tables) with an ordinary word in it: the NER's run-on
+    across a headline ("MARLINS BEAT REDS", "PAKISTAN WIN TOSS"). Ordinary = a stop word or a word the same
+    article writes in lowercase elsewhere."""
+    return group.known is None and all(
+        m.shouted and any(w.lower() in words or w.lower() in STOP_WORDS for w in m.text.split())
+        for m in group.mentions
+    )
+
+
+def _group(mentions: list[_Mention], demonyms: DemonymMode, words: set[str]) -> list[_Group]:
+    """One group per known actor or per distinct name; demonyms join their country's group. `words` are the
+    article's lowercase words."""
     groups: dict[str, _Group] = {}
     for m in mentions:
         key = m.known.name if m.known else m.text.casefold()  # "LONDON" in a dateline is London
         group = groups.setdefault(key, _Group(key, known=m.known))
         group.mentions.append(m)
+    kept = [g for g in groups.values() if not _is_caps_junk(g, words)]
     if demonyms == "attach":
-        return [g for g in groups.values() if g.names]
-    return list(groups.values())
+        return [g for g in kept if g.names]
+    return kept
 
 
 def _initials(name: str) -> str:
