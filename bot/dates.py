@@ -66,7 +66,13 @@ _MONTH = (
 _WEEKDAY = r"(?P<weekday>(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)(?![A-Za-z])"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?!\d|:\d)"  # not a clock time "5:30"
 _YEAR = r"(?P<year>1[6-9]\d\d|20\d\d|21\d\d)(?!\d|['’]?s\b)"  # not "1990s": decades are not one date
-_MOD = r"(?:(?i:early|mid|late)[\s-]+)?"  # "early 2021", "mid-September": same value, kept in the span
+# Modifiers kept in a date's span: they narrow the date without changing its value at our granularity.
+_LEFT_MODIFIER = re.compile(
+    r"(?<![A-Za-z])(?i:(?:the\s+)?(?:end|beginning|start|middle)\s+of\s+|(?:earlier|later|early|late|fiscal)\s+"
+    r"|mid-?\s*)$"
+)
+MODIFIER_WINDOW_CHARS = 25
+_DAY_PART = re.compile(r"\s+(?i:morning|afternoon|evening|night)(?![A-Za-z])")
 _WEEKDAY_PREFIX = rf"(?:{_WEEKDAY},?\s+)?"
 _NOT_AFTER_THE = r"(?<![Tt]he\s)"  # "the last year", "the past month" are durations, not dates
 _UNIT = r"(?P<unit>day|week|month|year)"
@@ -183,9 +189,20 @@ def _mentions_in(text: str, start: int, end: int, anchor: date) -> Iterator[Date
             value = resolve(match.groupdict(), anchor, functools.partial(_tense, text, *span))
             if value is not None:
                 taken.append(span)
-                yield DateMention(text=match.group(), value=value, start=span[0], end=span[1])
+                first, last = _with_modifiers(text, *span, day=len(value) == len("YYYY-MM-DD"))
+                yield DateMention(text=text[first:last], value=value, start=first, end=last)
     if not taken:
         yield from _fallback(text, start, end, anchor)
+
+
+def _with_modifiers(text: str, start: int, end: int, *, day: bool) -> tuple[int, int]:
+    """Widen a date over words that narrow it but keep its value, as TimeML spans do: "earlier this year",
+    "the end of 1990", "fiscal 1989", "mid-September"; and "Friday night" for a day."""
+    if before := _LEFT_MODIFIER.search(text, max(0, start - MODIFIER_WINDOW_CHARS), start):
+        start = before.start()
+    if day and (after := _DAY_PART.match(text, end)):
+        end = after.end()
+    return start, end
 
 
 def _is_verb_not_month(text: str, match: re.Match[str]) -> bool:
@@ -370,12 +387,12 @@ _RULES = [
         rf"{_WEEKDAY_PREFIX}(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?",
         _month_day,
     ),
-    _rule(rf"{_MOD}{_MONTH},?\s+(?:of\s+)?{_YEAR}", _month_year),
-    _rule(rf"{_MOD}{_MONTH},?\s+(?:of\s+)?(?i:(?P<rel>this|last|next)\s+year)(?![A-Za-z])", _month_of_year),
-    _rule(rf"(?:(?i:(?P<rel>last|next|this|coming))\s+)?{_MOD}{_MONTH}", _month),
-    _rule(rf"(?<![\d$£€.,/-]){_MOD}{_YEAR}", _year),
+    _rule(rf"{_MONTH},?\s+(?:of\s+)?{_YEAR}", _month_year),
+    _rule(rf"{_MONTH},?\s+(?:of\s+)?(?i:(?P<rel>this|last|next)\s+year)(?![A-Za-z])", _month_of_year),
+    _rule(rf"(?:(?i:(?P<rel>last|next|this|coming))\s+)?{_MONTH}", _month),
+    _rule(rf"(?:(?<=[Mm]id-)|(?<![\d$£€.,/-])){_YEAR}", _year),
     _rule(r"(?i:(?P<word>today|tonight|yesterday|tomorrow))(?![A-Za-z])", _deictic_day),
     _rule(rf"{_NOT_AFTER_THE}(?i:(?P<rel>this|last|next|coming)\s+{_UNIT})(?![A-Za-z])", _this_unit),
     _rule(rf"(?i:(?P<num>\d+|{'|'.join(_NUMBER_WORDS)})\s+{_UNIT}s?\s+ago)(?![A-Za-z])", _ago),
-    _rule(rf"(?:(?i:(?P<rel>last|next|this|early|late))\s+)?{_WEEKDAY}", _weekday),
+    _rule(rf"(?:(?i:(?P<rel>last|next|this))\s+)?{_WEEKDAY}", _weekday),
 ]
