@@ -73,6 +73,9 @@ _LEFT_MODIFIER = re.compile(
 )
 MODIFIER_WINDOW_CHARS = 25
 _DAY_PART = re.compile(r"\s+(?i:morning|afternoon|evening|night)(?![A-Za-z])")
+_LEFT_RELATIVE = re.compile(r"(?<![A-Za-z])(?i:this|last|next|coming)\s+$")
+RELATIVE_WINDOW_CHARS = 8
+_JOINER = re.compile(r"[\s,]*")
 _WEEKDAY_PREFIX = rf"(?:{_WEEKDAY},?\s+)?"
 _NOT_AFTER_THE = r"(?<![Tt]he\s)"  # "the last year", "the past month" are durations, not dates
 _UNIT = r"(?P<unit>day|week|month|year)"
@@ -165,12 +168,29 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
     anchor = published.date() if isinstance(published, datetime) else published
     text = doc.text
     found: dict[tuple[int, int], DateMention] = {}
-    for ent in doc.ents:
-        if ent.label_ != "DATE" or _in_furniture_line(text, ent.start_char):
+    for start, end in _date_spans(doc):
+        if _in_furniture_line(text, start):
             continue
-        for mention in _mentions_in(text, ent.start_char, ent.end_char, anchor):
+        for mention in _mentions_in(text, start, end, anchor):
             found.setdefault((mention.start, mention.end), mention)
     return sorted(found.values(), key=lambda m: (m.start, m.end))
+
+
+def _date_spans(doc: Doc) -> list[tuple[int, int]]:
+    """spaCy's DATE and TIME entities ("Friday night" is a TIME), joined where spaCy split one date in two
+    ("Friday" + "Oct. 13") and widened over a "this" it left out ("This year's" → "year")."""
+    text = doc.text
+    spans: list[tuple[int, int]] = []
+    for ent in doc.ents:
+        if ent.label_ not in ("DATE", "TIME"):
+            continue
+        start = ent.start_char
+        if relative := _LEFT_RELATIVE.search(text, max(0, start - RELATIVE_WINDOW_CHARS), start):
+            start = relative.start()
+        if spans and _JOINER.fullmatch(text, spans[-1][1], start):
+            start = spans.pop()[0]
+        spans.append((start, ent.end_char))
+    return spans
 
 
 def _in_furniture_line(text: str, position: int) -> bool:
