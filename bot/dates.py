@@ -20,6 +20,7 @@ from typing import Literal, NamedTuple
 
 from spacy.tokens import Doc
 
+from bot.boilerplate import strip_dateline
 from bot.models import DateMention
 
 Direction = Literal["past", "future", "either"]
@@ -158,6 +159,8 @@ _BEFORE_VERB = frozenset(
 )
 CUE_WINDOW_CHARS = 120  # how far either side of a date we look for tense cues, within its sentence
 # Dates in these lines are page furniture (when the page changed), not what the article speaks of.
+DATELINE_MAX_CHARS = 80
+DATELINE_MAX_DAYS = 3  # farther off, the dateline names some other day than the day of writing
 _FURNITURE_LINE = re.compile(
     r"^\W*(?:updated|published|posted|last (?:updated|modified)|modified|copyright|©|\(c\))", re.IGNORECASE
 )
@@ -167,6 +170,7 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
     """The dates `doc` speaks of, resolved against `published`, sorted by position, one per span."""
     anchor = published.date() if isinstance(published, datetime) else published
     text = doc.text
+    anchor = _dateline_day(text, anchor) or anchor
     found: dict[tuple[int, int], DateMention] = {}
     for start, end in _date_spans(doc):
         if _in_furniture_line(text, start):
@@ -191,6 +195,18 @@ def _date_spans(doc: Doc) -> list[tuple[int, int]]:
             start = spans.pop()[0]
         spans.append((start, ent.end_char))
     return spans
+
+
+def _dateline_day(text: str, published: date) -> date | None:
+    """The day in a wire dateline ("HAVANA, August 7 (Xinhua) --") is when the story was written: its
+    "Friday" and "today" count from there when the page's publication date is a day or two later."""
+    first = text.lstrip()[:DATELINE_MAX_CHARS]
+    dateline = first[: len(first) - len(strip_dateline(first))]
+    match = _DAY_PATTERN.search(dateline)
+    if match is None:
+        return None
+    day = date.fromisoformat(_month_day(match.groupdict(), published, lambda: "either") or "")
+    return day if abs((day - published).days) <= DATELINE_MAX_DAYS else None
 
 
 def _in_furniture_line(text: str, position: int) -> bool:
@@ -398,11 +414,12 @@ def _parse_with_dateparser(span: str, anchor: date) -> str | None:
     return None
 
 
+_DAY_PATTERN = re.compile(rf"{_WEEKDAY_PREFIX}{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?")
 # Tried in this order; a later rule never takes text an earlier one matched ("May 5" before "May").
 _RULES = [
     _rule(r"(?<![\d-])(?P<year>\d{4})-(?P<mon>[01]\d)-(?P<day>[0-3]\d)(?![\d-])", _iso),
     _rule(r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>\d{4})(?![\d/])", _numeric),
-    _rule(rf"{_WEEKDAY_PREFIX}{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?", _month_day),
+    _rule(_DAY_PATTERN.pattern, _month_day),
     _rule(
         rf"{_WEEKDAY_PREFIX}(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?",
         _month_day,
