@@ -49,8 +49,12 @@ _CONTRIBUTOR = re.compile(
     r"\b(?:reporting|writing|editing|edited|compiled|additional reporting)\s+by\b", re.IGNORECASE
 )
 _TRAILING_NUMBERS = re.compile(r"(?:\s+[\d.,:;+\-–]+)+$")  # scores and tables: "Boston Red Sox 7-0"
-_TRAILING_SMALL_WORDS = re.compile(r"(?:\s+(?:of|and|the|for|in|at|on|&))+$")  # "University of Japan and"
+_LEADING_NUMBERS = re.compile(r"^(?:[\d.,:;+\-–]+\s+)+")  # ranks and list numbers: "4. Emilio Valle"
+_TRAILING_SMALL_WORDS = re.compile(
+    r"(?:\s+(?:[a-z]+|&))+$"
+)  # "University of Japan and", "Interfax news agency"
 _SPACED_DASH = re.compile(r"\s[-–—]\s")  # a run-on across a headline or caption separator
+_RUN_ON = re.compile(r"\n|\s?,\s(?!(?:Inc|Ltd|Jr|Sr|LLC|Co|Corp|Plc)\b)|\s[\d.,:;+\-–]*\d[\d.,:;+\-–]*\s")
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
 # A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
 # (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
@@ -108,7 +112,7 @@ def find_actors(
     mentions = [dateline] if dateline else []
     mentions += [
         m
-        for ent in doc.ents
+        for ent in _split_run_ons(doc)
         if not (dateline and ent.start_char < dateline.end and dateline.start < ent.end_char)
         and (m := _mention(ent, text, demonyms))
     ]
@@ -118,6 +122,24 @@ def find_actors(
     most = max((len(g.mentions) for g in groups), default=1)
     actors = [_actor(g, text, summary, most) for g in groups]
     return sorted(actors, key=lambda a: -a.salience)
+
+
+def _split_run_ons(doc: Doc) -> list[Span]:
+    """The entities, cut where one runs on: a name never spans paragraphs or table rows, and
+    "Atlanta 5 Pittsburgh" or "Oval, London" are two names. Known names ("Group of 20") stay whole."""
+    spans = []
+    for ent in doc.ents:
+        if not _RUN_ON.search(ent.text) or ent.label_ in _NOT_NAMES or lookup(ent.text):
+            spans.append(ent)
+            continue
+        start = ent.start_char
+        for match in _RUN_ON.finditer(ent.text + "\n"):
+            end = ent.start_char + match.start()
+            piece = doc.char_span(start, end, label=ent.label_, alignment_mode="contract")
+            if piece is not None and piece.text.strip():
+                spans.append(piece)
+            start = ent.start_char + match.end()
+    return spans
 
 
 def _dateline(text: str) -> _Mention | None:
@@ -144,7 +166,7 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
         return None
     name = _clean(ent.text)
     known = lookup(name)  # a known name counts whatever the NER called it ("Yonhap" comes out as NORP)
-    if known is None and ent.label_ == "NORP":
+    if known is None and (ent.label_ == "NORP" or country_of_demonym(name)):  # "Dutch" (transport ministry)
         return _demonym(ent, name, demonyms)
     kind = KIND_OF_LABEL[known.label] if known else KIND_OF_LABEL.get(ent.label_)
     if kind is None or _is_noise(name, ent, text):
@@ -164,7 +186,7 @@ def _clean(text: str) -> str:
     """Trim what NER drags along: spaces, dashes, a leading "the", a possessive, an honorific."""
     text = normalize(text.strip(_EDGE_PUNCT))
     text = _POSSESSIVE.sub("", text).strip(_EDGE_PUNCT)
-    text = _TRAILING_SMALL_WORDS.sub("", _TRAILING_NUMBERS.sub("", text))
+    text = _TRAILING_SMALL_WORDS.sub("", _TRAILING_NUMBERS.sub("", _LEADING_NUMBERS.sub("", text)))
     if text.count("(") > text.count(")"):  # "Organisation of Islamic Conference (OIC" cut mid-bracket
         text = text[: text.rfind("(")].rstrip()
     return _HONORIFICS.sub("", text)
