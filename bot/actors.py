@@ -272,29 +272,30 @@ def _merge_acronyms(groups: list[_Group]) -> list[_Group]:
 
 def _merge_partial_person_names(groups: list[_Group]) -> list[_Group]:
     """ "Kim" and "Kim Jong" join "Kim Jong Un"; "Clinton" joins "Bill Clinton", even when the NER called
-    the short form an organisation or place. An ambiguous short name joins the most mentioned full name."""
-    people = sorted((g for g in groups if g.kind == "person"), key=lambda g: -len(g.key.split()))
+    the short form an organisation or place: the full name says it is a person. A short name that fits
+    two full names ("Smith": "Anna Smith", "John Smith") joins neither."""
+    people = [g for g in groups if g.kind == "person" and len(g.key.split()) > 1]
+    full = [p for p in people if not any(_is_part_of(p.key, q.key) for q in people)]
     kept = []
     for g in groups:
-        target = None if g.known else _longer_person_name(g, people)
-        if target is not None:
-            target.mentions.extend(g.mentions)
+        targets = (
+            []
+            if g.known or (g.kind != "person" and " " in g.key)
+            else [p for p in full if _is_part_of(g.key, p.key)]
+        )
+        if len(targets) == 1:
+            for m in g.mentions:
+                m.kind = "person"
+            targets[0].mentions.extend(g.mentions)
         else:
             kept.append(g)
     return kept
 
 
-def _longer_person_name(group: _Group, people: list[_Group]) -> _Group | None:
-    words = group.key.split()
-    if group.kind != "person" and len(words) > 1:
-        return None  # a multi-word organisation is not a partial person name
-    candidates = [
-        p
-        for p in people
-        if len(p.key.split()) > len(words)
-        and (p.key.split()[: len(words)] == words or p.key.split()[-len(words) :] == words)
-    ]
-    return max(candidates, key=lambda p: len(p.mentions), default=None)
+def _is_part_of(short: str, long: str) -> bool:
+    """The first or last words of a longer name: "kim", "kim jong" and "jong un" of "kim jong un"."""
+    s, lo = short.split(), long.split()
+    return len(s) < len(lo) and (lo[: len(s)] == s or lo[-len(s) :] == s)
 
 
 def _actor(group: _Group, text: str, summary: Sequence[Sentence], most_mentions: int) -> Actor:
