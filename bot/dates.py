@@ -158,6 +158,9 @@ _BEFORE_VERB = frozenset(
     "will would can could may might shall should must to they we you i he she who did not n't".split()
 )
 CUE_WINDOW_CHARS = 120  # how far either side of a date we look for tense cues, within its sentence
+# After the date only its own clause's verb counts ("On Friday, the team left"); farther on, a cue belongs to
+# a clause of its own ("a statement Friday saying the treaty will ...").
+AFTER_MAX_WORDS = 3
 # Dates in these lines are page furniture (when the page changed), not what the article speaks of.
 DATELINE_MAX_CHARS = 80
 DATELINE_MAX_DAYS = 3  # farther off, the dateline names some other day than the day of writing
@@ -345,7 +348,7 @@ def _tense(text: str, start: int, end: int) -> Direction:
     left = _SENTENCE_END.split(text[max(0, start - CUE_WINDOW_CHARS) : start])[-1]
     right = _SENTENCE_END.split(text[end : end + CUE_WINDOW_CHARS])[0]
     before = list(reversed(_CUE_WORD.findall(left)))
-    after = _CUE_WORD.findall(right)
+    after = _CUE_WORD.findall(right)[:AFTER_MAX_WORDS]
     for distance in range(max(len(before), len(after))):
         for words in (before, after):
             if distance < len(words) and (cue := _cue(words[distance], distance)):
