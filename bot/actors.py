@@ -55,6 +55,13 @@ _TRAILING_SMALL_WORDS = re.compile(
 )  # "University of Japan and", "Interfax news agency"
 _SPACED_DASH = re.compile(r"\s[-–—]\s")  # a run-on across a headline or caption separator
 _RUN_ON = re.compile(r"\n|\s?,\s(?!(?:Inc|Ltd|Jr|Sr|LLC|Co|Corp|Plc)\b)|\s[\d.,:;+\-–]*\d[\d.,:;+\-–]*\s")
+# Words that make a name an organisation whatever the NER said ("Pirelli SpA", "Bank of Japan"): last word,
+# or first word before "of".
+_ORG_WORDS = frozenset(
+    "Inc Corp Corporation Co Company Ltd Plc PLC SpA AG SA NV GmbH LLC Group Holdings Bank Party Ministry "
+    "University College Council Committee Commission Agency Association Federation Institute Foundation "
+    "Authority Board Bureau Department Army Police Airlines Airways Exchange Fund FC United".split()
+)
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
 # A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
 # (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
@@ -169,9 +176,16 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
     if known is None and (ent.label_ == "NORP" or country_of_demonym(name)):  # "Dutch" (transport ministry)
         return _demonym(ent, name, demonyms)
     kind = KIND_OF_LABEL[known.label] if known else KIND_OF_LABEL.get(ent.label_)
+    if kind and not known and _has_org_word(name):
+        kind = "organization"
     if kind is None or _is_noise(name, ent, text):
         return None
     return _Mention(name, kind, ent.start_char, ent.end_char, known, shouted=_in_caps_line(ent, text))
+
+
+def _has_org_word(name: str) -> bool:
+    words = name.rstrip(".").split()
+    return len(words) > 1 and (words[-1] in _ORG_WORDS or (words[0] in _ORG_WORDS and words[1] == "of"))
 
 
 def _demonym(ent: Span, name: str, demonyms: DemonymMode) -> _Mention | None:
