@@ -62,6 +62,7 @@ _ORG_WORDS = frozenset(
     "University College Council Committee Commission Agency Association Federation Institute Foundation "
     "Authority Board Bureau Department Army Police Airlines Airways Exchange Fund FC United".split()
 )
+_INITIAL_SURNAME = re.compile(r"[A-Z]\. ?[A-Z][a-z]+(?:[- ][A-Z][a-z]+)?$")  # "H. Morris": a person
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
 # A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
 # (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
@@ -178,6 +179,8 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
     kind = KIND_OF_LABEL[known.label] if known else KIND_OF_LABEL.get(ent.label_)
     if kind and not known and _has_org_word(name):
         kind = "organization"
+    elif kind and not known and _INITIAL_SURNAME.match(name):
+        kind = "person"
     if kind is None or _is_noise(name, ent, text):
         return None
     return _Mention(name, kind, ent.start_char, ent.end_char, known, shouted=_in_caps_line(ent, text))
