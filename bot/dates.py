@@ -125,8 +125,13 @@ def _deictic_day(g: Groups, anchor: date, tense: TenseFn) -> str | None:
 
 
 def _this_unit(g: Groups, anchor: date, tense: TenseFn) -> str | None:
-    step = {"this": 0, "last": -1, "next": 1, "coming": 1}[(g["rel"] or "").lower()]
+    step = {"this": 0, "current": 0, "last": -1, "next": 1, "coming": 1}[(g["rel"] or "").lower()]
     return _shift_unit(anchor, (g["unit"] or "").lower(), step)
+
+
+def _year_end(g: Groups, anchor: date, tense: TenseFn) -> str | None:
+    """ "by year-end" is this year's end; "since year-end" (past) the last one."""
+    return f"{anchor.year - (tense() == 'past'):04d}"
 
 
 def _ago(g: Groups, anchor: date, tense: TenseFn) -> str | None:
@@ -433,6 +438,8 @@ _RULES = [
     _rule(rf"(?:(?<=[Mm]id-)|(?<![\d$£€.,/-])){_YEAR}", _year),
     _rule(r"(?i:(?P<word>today|tonight|yesterday|tomorrow))(?![A-Za-z])", _deictic_day),
     _rule(rf"{_NOT_AFTER_THE}(?i:(?P<rel>this|last|next|coming)\s+{_UNIT})(?![A-Za-z])", _this_unit),
+    _rule(rf"(?i:(?:the\s+)?(?P<rel>current)\s+(?:fiscal\s+)?{_UNIT})(?![A-Za-z])", _this_unit),
+    _rule(r"(?i:(?:the\s+)?end\s+of\s+the\s+year|year['’]s\s+end|year[-\s]end)(?![A-Za-z])", _year_end),
     _rule(rf"(?i:(?P<num>\d+|{'|'.join(_NUMBER_WORDS)})\s+{_UNIT}s?\s+ago)(?![A-Za-z])", _ago),
     _rule(rf"(?:(?i:(?P<rel>last|next|this))\s+)?{_WEEKDAY}", _weekday),
 ]
