@@ -62,6 +62,11 @@ _ORG_WORDS = frozenset(
     "University College Council Committee Commission Agency Association Federation Institute Foundation "
     "Authority Board Bureau Department Army Police Airlines Airways Exchange Fund FC United".split()
 )
+# Events are not actors: "UEFA Cup", "Hong Kong Open", "Atlanta Games", "Berlin Grand Prix".
+_EVENT_WORDS = frozenset(
+    "Cup Open Games Olympics Prix Championship Championships Classic Tournament Trophy Final Finals Slam "
+    "Marathon Rally Festival Awards Series Bowl".split()
+)
 _INITIAL_SURNAME = re.compile(r"[A-Z]\. ?[A-Z][a-z]+(?:[- ][A-Z][a-z]+)?$")  # "H. Morris": a person
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
 # A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
@@ -218,6 +223,7 @@ def _is_noise(name: str, ent: Span, text: str) -> bool:
         or "/" in name  # photo credits: "REUTERS/KCNA", "AP/Getty"
         or bool(_SPACED_DASH.search(name))
         or any(w.lower() in _FURNITURE_WORDS for w in words)
+        or words[-1] in _EVENT_WORDS
         or (len(words) == 1 and name in _DIRECTIONS)
         or _in_credit_or_byline(ent, text)
     )
