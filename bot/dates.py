@@ -185,7 +185,44 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
             continue
         for mention in _mentions_in(text, start, end, anchor):
             found.setdefault((mention.start, mention.end), mention)
+    for mention in _holidays(text, anchor):  # spaCy calls them events, or nothing ("last Thanksgiving")
+        if not any(mention.start < b and a < mention.end for a, b in found) and not _in_furniture_line(
+            text, mention.start
+        ):
+            found[(mention.start, mention.end)] = mention
     return sorted(found.values(), key=lambda m: (m.start, m.end))
+
+
+def _holidays(text: str, anchor: date) -> Iterator[DateMention]:
+    """ "on Thanksgiving Day", "last Christmas", "by Halloween": the holiday's day in the year the relative
+    word or the tense picks. A bare "Christmas" needs such a word: "Christmas sales" is no date."""
+    for match in _HOLIDAY.finditer(text):
+        rel = (match["rel"] or "").lower()
+        bare = match["name"] in _BARE_HOLIDAYS
+        if bare and not (rel or match["prep"]):
+            continue
+        day_of = _HOLIDAY_DAYS[match["name"].replace("’", "'")]
+        candidates = [day_of(year) for year in (anchor.year - 1, anchor.year, anchor.year + 1)]
+        if rel == "last":
+            day = max(c for c in candidates if c < anchor)
+        elif rel == "next":
+            day = min(c for c in candidates if c > anchor)
+        elif rel == "this":
+            day = candidates[1]
+        else:
+            tense = _tense(text, match.start("name"), match.end())
+            day = _closest(candidates, anchor, tense, grace=DAY_GRACE)
+        start = match.start("rel") if rel else match.start("name")
+        yield DateMention(text=text[start : match.end()], value=day.isoformat(), start=start, end=match.end())
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
+    """The nth (1-based; -1 for the last) given weekday of a month: Thanksgiving is the 4th Thursday."""
+    if nth > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
 
 
 def _date_spans(doc: Doc) -> list[tuple[int, int]]:
@@ -382,6 +419,28 @@ def _cue(word: str, distance: int) -> Direction | None:
         return "past"
     return None
 
+
+_HOLIDAY_DAYS: dict[str, Callable[[int], date]] = {
+    "New Year's Day": lambda y: date(y, 1, 1),
+    "New Year's Eve": lambda y: date(y, 12, 31),
+    "Valentine's Day": lambda y: date(y, 2, 14),
+    "Memorial Day": lambda y: _nth_weekday(y, 5, 0, -1),  # US holidays: US news names them so
+    "Labor Day": lambda y: _nth_weekday(y, 9, 0, 1),
+    "Halloween": lambda y: date(y, 10, 31),
+    "Election Day": lambda y: _nth_weekday(y, 11, 0, 1) + timedelta(days=1),
+    "Thanksgiving Day": lambda y: _nth_weekday(y, 11, 3, 4),
+    "Thanksgiving": lambda y: _nth_weekday(y, 11, 3, 4),
+    "Christmas Eve": lambda y: date(y, 12, 24),
+    "Christmas Day": lambda y: date(y, 12, 25),
+    "Christmas": lambda y: date(y, 12, 25),
+}
+_BARE_HOLIDAYS = frozenset(["Thanksgiving", "Christmas", "Halloween"])
+_HOLIDAY = re.compile(
+    r"(?:(?P<prep>(?<![A-Za-z])(?:on|by|before|after|until|till|since|at|over)\s+)|(?P<rel>(?<![A-Za-z])"
+    r"(?i:last|this|next))\s+)?(?P<name>"
+    + "|".join(name.replace("'", "['’]") for name in _HOLIDAY_DAYS)
+    + r")(?![\w'’-]|\s+[A-Z])"
+)
 
 # Only a month name or a dotted/dashed numeric date our patterns left unresolved goes to dateparser: on
 # the dev sets, every other leftover entity was an age or a count ("49", "the age of 15").
