@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run example test lint bench
+.PHONY: install run example test lint bench quality
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,7 @@ $(VENV)/.bench-installed: $(STAMP) requirements-bench.lock
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/speed.py --baseline
+
+# Quality of `briefbot batch` on the dev sets, with the baselines and the speed numbers, in one run.
+quality: $(VENV)/.bench-installed
+	$(BIN)/python bench/quality/run.py

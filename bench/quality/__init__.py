@@ -1,0 +1,1 @@
+"""Scores `briefbot batch` output on the dev sets; one command: `.venv/bin/python bench/quality/run.py`."""
