@@ -53,8 +53,10 @@ _LEADING_NUMBERS = re.compile(r"^(?:[\d.,:;+\-–]+\s+)+")  # ranks and list num
 _TRAILING_SMALL_WORDS = re.compile(
     r"(?:\s+(?:[a-z]+|&))+$"
 )  # "University of Japan and", "Interfax news agency"
-_SPACED_DASH = re.compile(r"\s[-–—]\s")  # a run-on across a headline or caption separator
-_RUN_ON = re.compile(r"\n|\s?,\s(?!(?:Inc|Ltd|Jr|Sr|LLC|Co|Corp|Plc)\b)|\s[\d.,:;+\-–]*\d[\d.,:;+\-–]*\s")
+_SPACED_DASH = re.compile(r"\s[-–—]\s")  # a headline or caption separator
+_RUN_ON = re.compile(
+    r"\n|\s[-–—]\s|\s?,\s(?!(?:Inc|Ltd|Jr|Sr|LLC|Co|Corp|Plc)\b)|\s[\d.,:;+\-–]*\d[\d.,:;+\-–]*\s"
+)
 # Words that make a name an organisation whatever the NER said ("Pirelli SpA", "Bank of Japan"): last word,
 # or first word before "of".
 _ORG_WORDS = frozenset(
@@ -139,17 +141,19 @@ def find_actors(
 
 def _split_run_ons(doc: Doc) -> list[Span]:
     """The entities, cut where one runs on: a name never spans paragraphs or table rows, and
-    "Atlanta 5 Pittsburgh" or "Oval, London" are two names. Known names ("Group of 20") stay whole."""
+    "Atlanta 5 Pittsburgh" or "Oval, London" are two names. Known names ("Group of 20") stay whole. Of a
+    run-on across a headline's dash ("CRICKET - SRI LANKA") only known names are kept."""
     spans = []
     for ent in doc.ents:
         if not _RUN_ON.search(ent.text) or ent.label_ in _NOT_NAMES or lookup(ent.text):
             spans.append(ent)
             continue
+        only_known = bool(_SPACED_DASH.search(ent.text))
         start = ent.start_char
         for match in _RUN_ON.finditer(ent.text + "\n"):
             end = ent.start_char + match.start()
             piece = doc.char_span(start, end, label=ent.label_, alignment_mode="contract")
-            if piece is not None and piece.text.strip():
+            if piece is not None and piece.text.strip() and not (only_known and lookup(piece.text) is None):
                 spans.append(piece)
             start = ent.start_char + match.end()
     return spans
@@ -221,7 +225,6 @@ def _is_noise(name: str, ent: Span, text: str) -> bool:
         or not name[0].isupper()
         or len(words) > MAX_NAME_TOKENS
         or "/" in name  # photo credits: "REUTERS/KCNA", "AP/Getty"
-        or bool(_SPACED_DASH.search(name))
         or any(w.lower() in _FURNITURE_WORDS for w in words)
         or words[-1] in _EVENT_WORDS
         or (len(words) == 1 and name in _DIRECTIONS)
