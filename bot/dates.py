@@ -180,17 +180,37 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
     text = doc.text
     anchor = _dateline_day(text, anchor) or anchor
     found: dict[tuple[int, int], DateMention] = {}
-    for start, end in _date_spans(doc):
-        if _in_furniture_line(text, start):
-            continue
+    spans = [span for span in _date_spans(doc) if not _in_furniture_line(text, span[0])]
+    for start, end in spans:
         for mention in _mentions_in(text, start, end, anchor):
             found.setdefault((mention.start, mention.end), mention)
+    for mention in _anaphora(text, spans, sorted(found.values(), key=lambda m: m.start)):
+        found[(mention.start, mention.end)] = mention
     for mention in _holidays(text, anchor):  # spaCy calls them events, or nothing ("last Thanksgiving")
         if not any(mention.start < b and a < mention.end for a, b in found) and not _in_furniture_line(
             text, mention.start
         ):
             found[(mention.start, mention.end)] = mention
     return sorted(found.values(), key=lambda m: (m.start, m.end))
+
+
+def _anaphora(text: str, spans: list[tuple[int, int]], found: list[DateMention]) -> Iterator[DateMention]:
+    """ "that year", "the following month": counted from the last date written out in full before them
+    ("in June 1998 ... later that year"), not from the publication date; skipped when there is none."""
+    for start, end in spans:
+        for match in _ANAPHOR.finditer(text, start, end):
+            if any(m.start < match.end() and match.start() < m.end for m in found):
+                continue
+            month = match["unit"].lower() == "month"
+            earlier = [m for m in found if m.end <= match.start() and _FULL_YEAR.search(m.text)]
+            if not earlier or (month and len(earlier[-1].value) < len("YYYY-MM")):
+                continue
+            step = {"following": 1, "previous": -1}.get((match["step"] or "").lower(), 0)
+            latest = earlier[-1].value
+            reference = date(int(latest[:4]), int(latest[5:7]) if month else 1, 1)
+            value = _shift_unit(reference, "month" if month else "year", step)
+            first, last = _with_modifiers(text, *match.span(), day=False)
+            yield DateMention(text=text[first:last], value=value, start=first, end=last)
 
 
 def _holidays(text: str, anchor: date) -> Iterator[DateMention]:
@@ -420,6 +440,10 @@ def _cue(word: str, distance: int) -> Direction | None:
     return None
 
 
+_ANAPHOR = re.compile(
+    r"(?<![A-Za-z])(?i:(?:that|the\s+(?P<step>following|previous))\s+(?P<unit>year|month))(?![A-Za-z])"
+)
+_FULL_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _HOLIDAY_DAYS: dict[str, Callable[[int], date]] = {
     "New Year's Day": lambda y: date(y, 1, 1),
     "New Year's Eve": lambda y: date(y, 12, 31),
