@@ -70,6 +70,10 @@ _EVENT_WORDS = frozenset(
     "Marathon Rally Festival Awards Series Bowl".split()
 )
 _INITIAL_SURNAME = re.compile(r"[A-Z]\. ?[A-Z][a-z]+(?:[- ][A-Z][a-z]+)?$")  # "H. Morris": a person
+_LEADING_DATE_WORD = re.compile(  # "the August Chicago NAPM", "Monday Tokyo"
+    r"^(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s+(?=[A-Z])"
+)
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
 # A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
 # (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
@@ -182,6 +186,8 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
     if ent.label_ in _NOT_NAMES:
         return None
     name = _clean(ent.text)
+    if ent.label_ != "PERSON":  # "April", "June" and "August" can be first names
+        name = _LEADING_DATE_WORD.sub("", name)
     known = lookup(name)  # a known name counts whatever the NER called it ("Yonhap" comes out as NORP)
     if known is None and (ent.label_ == "NORP" or country_of_demonym(name)):  # "Dutch" (transport ministry)
         return _demonym(ent, name, demonyms)
