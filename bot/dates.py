@@ -142,9 +142,10 @@ def _ago(g: Groups, anchor: date, tense: TenseFn) -> str | None:
 
 # Tense cues near a date that the calendar can't place on its own ("in June", "Friday", "Sept. 9").
 _FUTURE_CUES = frozenset(
-    "will 'll ’ll shall would could might may expected scheduled due upcoming plan plans planned going "
+    "will 'll ’ll shall would could might may expected scheduled due upcoming planned going "
     "next coming tomorrow soon payable".split()
 )
+_INTENT_WORDS = frozenset("plan plans planning".split())
 _PAST_CUES = frozenset("was were had did ago last earlier previous since".split())
 # "said Friday" dates the saying; "..., he said." at the end of a clause says nothing about the date. The
 # same holds for a regular past tense ("ended Sept. 30", "signed on Friday"): near the date it dates it.
@@ -410,11 +411,16 @@ def _tense(text: str, start: int, end: int) -> Direction:
     left = _SENTENCE_END.split(text[max(0, start - CUE_WINDOW_CHARS) : start])[-1]
     right = _SENTENCE_END.split(text[end : end + CUE_WINDOW_CHARS])[0]
     before = list(reversed(_CUE_WORD.findall(left)))
-    after = _CUE_WORD.findall(right)[:AFTER_MAX_WORDS]
-    for distance in range(max(len(before), len(after))):
-        for words in (before, after):
-            if distance < len(words) and (cue := _cue(words[distance], distance)):
-                return cue
+    after = _CUE_WORD.findall(right)
+    for distance in range(max(len(before), AFTER_MAX_WORDS)):
+        if distance < len(before) and (
+            cue := _cue(before[distance], distance, before[distance - 1 : distance])
+        ):
+            return cue
+        if distance < min(len(after), AFTER_MAX_WORDS) and (
+            cue := _cue(after[distance], distance, after[distance + 1 : distance + 2])
+        ):
+            return cue
     return "either"
 
 
@@ -429,8 +435,10 @@ def _looks_past_tense(word: str) -> bool:
     )
 
 
-def _cue(word: str, distance: int) -> Direction | None:
+def _cue(word: str, distance: int, following: list[str]) -> Direction | None:
     lower = word.lower()
+    if lower in _INTENT_WORDS:  # "plans to meet" looks ahead; "the plan", "vacation plans" say nothing
+        return "future" if [w.lower() for w in following] == ["to"] else None
     if lower in _FUTURE_CUES:
         return "future"
     if lower in _PAST_CUES:
