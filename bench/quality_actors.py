@@ -74,9 +74,11 @@ def _initials(words: list[str]) -> str:
 
 
 def _same_actor(short: str, long: str, kind: str) -> bool:
-    """The gold-side merge rule: a person's partial name, an acronym, or two names of one known actor."""
+    """The gold-side merge rule: a person's partial name (ignoring case: "HENKE" in a headline is Nolan
+    Henke), an acronym, or two names of one known actor."""
     s, lo = short.split(), long.split()
     if kind == "person":
+        s, lo = short.casefold().split(), long.casefold().split()
         return len(s) < len(lo) and (lo[: len(s)] == s or lo[-len(s) :] == s)
     known_s, known_l = lookup(short), lookup(long)
     if known_s and known_l and known_s.name == known_l.name:
