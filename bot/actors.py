@@ -74,6 +74,7 @@ _LEADING_DATE_WORD = re.compile(  # "the August Chicago NAPM", "Monday Tokyo"
     r"^(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s+(?=[A-Z])"
 )
+_BRACKETED_NAME = re.compile(r"\s*\(\s*([A-Z][\w .'’-]{1,40}?)\s*\)")
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
 # A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
 # (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
@@ -194,11 +195,18 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
     kind = KIND_OF_LABEL[known.label] if known else KIND_OF_LABEL.get(ent.label_)
     if kind and not known and _has_org_word(name):
         kind = "organization"
-    elif kind and not known and _INITIAL_SURNAME.match(name):
+    elif kind and not known and (_INITIAL_SURNAME.match(name) or _before_country(ent, name, text)):
         kind = "person"
     if kind is None or _is_noise(name, ent, text):
         return None
     return _Mention(name, kind, ent.start_char, ent.end_char, known, shouted=_in_caps_line(ent, text))
+
+
+def _before_country(ent: Span, name: str, text: str) -> bool:
+    """ "Irina Privalova (Russia)": results and line-ups follow a person's full name with the country."""
+    match = _BRACKETED_NAME.match(text, ent.end_char)
+    country = lookup(match[1]) if match and len(name.split()) > 1 else None
+    return country is not None and country.label == "GPE"
 
 
 def _has_org_word(name: str) -> bool:
