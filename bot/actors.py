@@ -48,7 +48,8 @@ _BYLINE_START = re.compile(r"^\W*(?:by|written by|reported by)\s", re.IGNORECASE
 _CONTRIBUTOR = re.compile(
     r"\b(?:reporting|writing|editing|edited|compiled|additional reporting)\s+by\b", re.IGNORECASE
 )
-_TRAILING_NUMBERS = re.compile(r"(?:\s+[\d.,:;+\-–]+)+$")  # scores and tables: "Boston Red Sox 7-0"
+# Scores, tables and minutes: "Boston Red Sox 7-0", "Roberto Carlos 79th".
+_TRAILING_NUMBERS = re.compile(r"(?:\s+[\d.,:;+\-–]+(?:st|nd|rd|th)?)+$")
 _LEADING_NUMBERS = re.compile(r"^(?:[\d.,:;+\-–]+\s+)+")  # ranks and list numbers: "4. Emilio Valle"
 _TRAILING_SMALL_WORDS = re.compile(
     r"(?:\s+(?:[a-z]+|&))+$"
