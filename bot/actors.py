@@ -17,7 +17,7 @@ from typing import Literal
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span
 
-from bot.gazetteer import KnownActor, country_of_demonym, lookup, normalize
+from bot.gazetteer import KnownActor, country_of_demonym, is_demonym, lookup, normalize
 from bot.models import Actor, ActorKind, Sentence
 
 DemonymMode = Literal["attach", "create", "drop"]
@@ -191,7 +191,7 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
     if ent.label_ != "PERSON":  # "April", "June" and "August" can be first names
         name = _LEADING_DATE_WORD.sub("", name)
     known = lookup(name)  # a known name counts whatever the NER called it ("Yonhap" comes out as NORP)
-    if known is None and (ent.label_ == "NORP" or country_of_demonym(name)):  # "Dutch" (transport ministry)
+    if known is None and (ent.label_ == "NORP" or is_demonym(name)):  # "Dutch" (transport ministry), "Kurds"
         return _demonym(ent, name, demonyms)
     kind = KIND_OF_LABEL[known.label] if known else KIND_OF_LABEL.get(ent.label_)
     if kind and not known and _has_org_word(name):

@@ -46,8 +46,9 @@ def _country_names() -> list[tuple[str, set[str]]]:
 
 
 @functools.cache
-def _tables() -> tuple[dict[str, KnownActor], dict[str, str]]:
-    """(surface form → known actor, demonym → canonical country name)."""
+def _tables() -> tuple[dict[str, KnownActor], dict[str, str | None]]:
+    """(surface form → known actor, demonym → canonical country name or None for a people with no one
+    country: "Kurds", "Hutu")."""
     data = json.loads(resources.files("bot.data").joinpath(ALIASES_FILE).read_text(encoding="utf-8"))
     forms: dict[str, KnownActor] = {}
     for canonical, names in _country_names():
@@ -86,6 +87,11 @@ def _casefolded() -> dict[str, KnownActor]:
 def country_of_demonym(text: str) -> str | None:
     """ "North Korean" → "North Korea"; None for groups that are not a country's people ("Democrats")."""
     return _tables()[1].get(normalize(text))
+
+
+def is_demonym(text: str) -> bool:
+    """A people's name ("Canadians", "Kurds"): never an actor by itself, whatever the NER called it."""
+    return normalize(text) in _tables()[1]
 
 
 def _patterns() -> list[dict[str, str]]:
