@@ -185,7 +185,7 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
     for start, end in spans:
         for mention in _mentions_in(text, start, end, anchor):
             found.setdefault((mention.start, mention.end), mention)
-    for mention in _anaphora(text, spans, sorted(found.values(), key=lambda m: m.start)):
+    for mention in _anaphora(text, spans, sorted(found.values(), key=lambda m: m.start), anchor):
         found[(mention.start, mention.end)] = mention
     for mention in _holidays(text, anchor):  # spaCy calls them events, or nothing ("last Thanksgiving")
         if not any(mention.start < b and a < mention.end for a, b in found) and not _in_furniture_line(
@@ -195,22 +195,36 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
     return sorted(found.values(), key=lambda m: (m.start, m.end))
 
 
-def _anaphora(text: str, spans: list[tuple[int, int]], found: list[DateMention]) -> Iterator[DateMention]:
-    """ "that year", "the following month": counted from the last date written out in full before them
-    ("in June 1998 ... later that year"), not from the publication date; skipped when there is none."""
+def _anaphora(
+    text: str, spans: list[tuple[int, int]], found: list[DateMention], anchor: date
+) -> Iterator[DateMention]:
+    """ "that year", "the following month", "two years earlier": counted from the last date written out with
+    its year before them ("in June 1998 ... later that year"), not from the publication date. Without one,
+    "that year" is skipped and "a year earlier" counts from publication (the year-ago quarter)."""
     for start, end in spans:
         for match in _ANAPHOR.finditer(text, start, end):
             if any(m.start < match.end() and match.start() < m.end for m in found):
                 continue
-            month = match["unit"].lower() == "month"
-            earlier = [m for m in found if m.end <= match.start() and _FULL_YEAR.search(m.text)]
-            if not earlier or (month and len(earlier[-1].value) < len("YYYY-MM")):
+            unit = (match["unit"] or match["units"]).lower()
+            earlier = [
+                m.value
+                for m in found
+                if match.start() - ANAPHOR_REACH_CHARS <= m.end <= match.start() and _FULL_YEAR.search(m.text)
+            ]
+            if earlier and (unit == "year" or len(earlier[-1]) >= len("YYYY-MM")):
+                latest = earlier[-1]
+                reference = date(int(latest[:4]), int(latest[5:7]) if unit == "month" else 1, 1)
+            elif match["num"]:
+                reference = anchor
+            else:
                 continue
-            step = {"following": 1, "previous": -1}.get((match["step"] or "").lower(), 0)
-            latest = earlier[-1].value
-            reference = date(int(latest[:4]), int(latest[5:7]) if month else 1, 1)
-            value = _shift_unit(reference, "month" if month else "year", step)
+            if match["num"]:
+                count = match["num"].lower()
+                step = -(int(count) if count.isdigit() else _NUMBER_WORDS[count])
+            else:
+                step = {"following": 1, "previous": -1}.get((match["step"] or "").lower(), 0)
             first, last = _with_modifiers(text, *match.span(), day=False)
+            value = _shift_unit(reference, unit, step)
             yield DateMention(text=text[first:last], value=value, start=first, end=last)
 
 
@@ -449,8 +463,10 @@ def _cue(word: str, distance: int, following: list[str]) -> Direction | None:
 
 
 _ANAPHOR = re.compile(
-    r"(?<![A-Za-z])(?i:(?:that|the\s+(?P<step>following|previous))\s+(?P<unit>year|month))(?![A-Za-z])"
+    r"(?<![A-Za-z])(?i:(?:that|the\s+(?P<step>following|previous))\s+(?P<unit>year|month)"
+    rf"|(?P<num>\d+|{'|'.join(_NUMBER_WORDS)})\s+(?P<units>year|month)s?\s+(?:earlier|before))(?![A-Za-z])"
 )
+ANAPHOR_REACH_CHARS = 250  # about two sentences: farther back, "a year earlier" is the year-ago quarter
 _FULL_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _HOLIDAY_DAYS: dict[str, Callable[[int], date]] = {
     "New Year's Day": lambda y: date(y, 1, 1),
