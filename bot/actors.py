@@ -341,7 +341,7 @@ def _is_part_of(short: str, long: str) -> bool:
 
 def _actor(group: _Group, text: str, summary: Sequence[Sentence], most_mentions: int) -> Actor:
     name = _display_name(group)
-    aliases = tuple(dict.fromkeys(n for n in group.names if normalize(n) != normalize(name)))
+    aliases = _aliases(group.names, name)
     first = min(m.start for m in group.mentions)
     in_summary = any(s.start <= m.start < s.end for m in group.mentions for s in summary)
     salience = (
@@ -352,10 +352,22 @@ def _actor(group: _Group, text: str, summary: Sequence[Sentence], most_mentions:
     return Actor(name, group.kind, len(group.mentions), aliases, round(salience, 4))
 
 
+def _aliases(names: list[str], name: str) -> tuple[str, ...]:
+    """The other names, each once; a case variant is no other name ("SEOUL" in a dateline for Seoul)."""
+    seen = {normalize(name).casefold()}
+    aliases = []
+    for n in names:
+        if (key := normalize(n).casefold()) not in seen:
+            seen.add(key)
+            aliases.append(n)
+    return tuple(aliases)
+
+
 def _display_name(group: _Group) -> str:
     if group.known:
         return group.known.name
     counts = Counter(group.names)
     if group.kind == "person":  # the full name, however often the short one is used
         return max(counts, key=lambda n: (len(n.split()), not n.isupper(), counts[n]))
-    return max(counts, key=lambda n: (not n.isupper() or len(n) <= 5, counts[n], len(n)))
+    # Written in mixed case over capitals ("Seoul" over a dateline's "SEOUL", a long form over its acronym).
+    return max(counts, key=lambda n: (not n.isupper(), counts[n], len(n)))
