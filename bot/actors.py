@@ -179,9 +179,9 @@ def _dateline(text: str) -> _Mention | None:
     name = match["place"].rstrip(".'’-")
     if name in _SLUGS:
         return None
-    known = lookup(name)
     start = match.start("place")
-    return _Mention(name, "place", start, start + len(name), known, dateline=True)
+    # Shown as "New York", not "NEW YORK", when the article never writes it otherwise.
+    return _Mention(name.title(), "place", start, start + len(name), lookup(name), dateline=True)
 
 
 def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
