@@ -74,6 +74,7 @@ _LEFT_MODIFIER = re.compile(
 )
 MODIFIER_WINDOW_CHARS = 25
 _DAY_PART = re.compile(r"\s+(?i:morning|afternoon|evening|night)(?![A-Za-z])")
+_DATE_LABELS = frozenset(["DATE", "TIME", "EVENT"])
 _LEFT_RELATIVE = re.compile(r"(?<![A-Za-z])(?i:this|last|next|coming)\s+$")
 RELATIVE_WINDOW_CHARS = 8
 _JOINER = re.compile(r"[\s,]*")
@@ -160,6 +161,8 @@ DAY_GRACE = 31
 _CUE_WORD = re.compile(r"[A-Za-z'’]+")
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
 _VERB_MONTHS = frozenset(["March", "May"])
+_NAME_WORDS = frozenset(["Today", "Tonight"])
+_PREVIOUS_WORD = re.compile(r"([A-Za-z'’]+)[ \t]+$")  # the word just before, on the same line, no punctuation
 _BEFORE_VERB = frozenset(
     "will would can could may might shall should must to they we you i he she who did not n't".split()
 )
@@ -178,16 +181,19 @@ _FURNITURE_LINE = re.compile(
 def find_dates(doc: Doc, published: date) -> list[DateMention]:
     """The dates `doc` speaks of, resolved against `published`, sorted by position, one per span."""
     anchor = published.date() if isinstance(published, datetime) else published
-    text = doc.text
+    text = doc.text  # ~0.5 ms on an 800-token article, half of this function's cost: read it once
     anchor = _dateline_day(text, anchor) or anchor
     found: dict[tuple[int, int], DateMention] = {}
-    spans = [span for span in _date_spans(doc) if not _in_furniture_line(text, span[0])]
+    spans = [span for span in _date_spans(doc, text) if not _in_furniture_line(text, span[0])]
     for start, end in spans:
-        for mention in _mentions_in(text, start, end, anchor):
+        mentions = list(_mentions_in(text, start, end, anchor, _RULES)) or _fallback(text, start, end, anchor)
+        for mention in mentions:
             found.setdefault((mention.start, mention.end), mention)
     for mention in _anaphora(text, spans, sorted(found.values(), key=lambda m: m.start), anchor):
         found[(mention.start, mention.end)] = mention
-    for mention in _holidays(text, anchor):  # spaCy calls them events, or nothing ("last Thanksgiving")
+    # Weekdays and "today", which spaCy now and then misses ("Late Monday"), and holidays, which it calls
+    # events or nothing ("last Thanksgiving").
+    for mention in [*_missed_days(text, anchor, list(found)), *_holidays(text, anchor)]:
         if not any(mention.start < b and a < mention.end for a, b in found) and not _in_furniture_line(
             text, mention.start
         ):
@@ -228,15 +234,27 @@ def _anaphora(
             yield DateMention(text=text[first:last], value=value, start=first, end=last)
 
 
+def _missed_days(text: str, anchor: date, found: list[tuple[int, int]]) -> Iterator[DateMention]:
+    """Weekday names and "today" outside every entity, read within their line: a regex over the whole text
+    with the day rules would cost more than all the rest of this module."""
+    for day in _DAY_WORD.finditer(text):
+        if any(a < day.end() and day.start() < b for a, b in found):
+            continue
+        window = (max(0, day.start() - DAY_WINDOW_CHARS), min(len(text), day.end() + DAY_WINDOW_CHARS))
+        for mention in _mentions_in(text, *window, anchor, _DAY_RULES):
+            if mention.start < day.end() and day.start() < mention.end:
+                yield mention
+
+
 def _holidays(text: str, anchor: date) -> Iterator[DateMention]:
     """ "on Thanksgiving Day", "last Christmas", "by Halloween": the holiday's day in the year the relative
     word or the tense picks. A bare "Christmas" needs such a word: "Christmas sales" is no date."""
     for match in _HOLIDAY.finditer(text):
-        rel = (match["rel"] or "").lower()
-        bare = match["name"] in _BARE_HOLIDAYS
-        if bare and not (rel or match["prep"]):
+        before = _HOLIDAY_PREFIX.search(text, max(0, match.start() - HOLIDAY_PREFIX_CHARS), match.start())
+        rel = (before["rel"] or "").lower() if before else ""
+        if match.group() in _BARE_HOLIDAYS and before is None:
             continue
-        day_of = _HOLIDAY_DAYS[match["name"].replace("’", "'")]
+        day_of = _HOLIDAY_DAYS[match.group().replace("’", "'")]
         candidates = [day_of(year) for year in (anchor.year - 1, anchor.year, anchor.year + 1)]
         if rel == "last":
             day = max(c for c in candidates if c < anchor)
@@ -245,9 +263,8 @@ def _holidays(text: str, anchor: date) -> Iterator[DateMention]:
         elif rel == "this":
             day = candidates[1]
         else:
-            tense = _tense(text, match.start("name"), match.end())
-            day = _closest(candidates, anchor, tense, grace=DAY_GRACE)
-        start = match.start("rel") if rel else match.start("name")
+            day = _closest(candidates, anchor, _tense(text, *match.span()), grace=DAY_GRACE)
+        start = before.start("rel") if before and rel else match.start()
         yield DateMention(text=text[start : match.end()], value=day.isoformat(), start=start, end=match.end())
 
 
@@ -260,13 +277,12 @@ def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
     return last - timedelta(days=(last.weekday() - weekday) % 7)
 
 
-def _date_spans(doc: Doc) -> list[tuple[int, int]]:
-    """spaCy's DATE and TIME entities ("Friday night" is a TIME), joined where spaCy split one date in two
-    ("Friday" + "Oct. 13") and widened over a "this" it left out ("This year's" → "year")."""
-    text = doc.text
+def _date_spans(doc: Doc, text: str) -> list[tuple[int, int]]:
+    """spaCy's DATE, TIME ("Friday night") and EVENT ("the Aug. 7 bombings") entities, joined where spaCy
+    split one date in two ("Friday" + "Oct. 13") and widened over a "this" it left out ("This year's")."""
     spans: list[tuple[int, int]] = []
     for ent in doc.ents:
-        if ent.label_ not in ("DATE", "TIME"):
+        if ent.label_ not in _DATE_LABELS:
             continue
         start = ent.start_char
         if relative := _LEFT_RELATIVE.search(text, max(0, start - RELATIVE_WINDOW_CHARS), start):
@@ -294,21 +310,19 @@ def _in_furniture_line(text: str, position: int) -> bool:
     return bool(_FURNITURE_LINE.match(text, line_start))
 
 
-def _mentions_in(text: str, start: int, end: int, anchor: date) -> Iterator[DateMention]:
-    """Resolve each date expression inside one DATE entity; the rules' matches never overlap."""
+def _mentions_in(text: str, start: int, end: int, anchor: date, rules: list[_Rule]) -> Iterator[DateMention]:
+    """Resolve each date expression inside text[start:end]; the rules' matches never overlap."""
     taken: list[tuple[int, int]] = []
-    for pattern, resolve in _RULES:
+    for pattern, resolve in rules:
         for match in pattern.finditer(text, start, end):
             span = match.span()
-            if any(span[0] < b and a < span[1] for a, b in taken) or _is_verb_not_month(text, match):
+            if any(span[0] < b and a < span[1] for a, b in taken) or _is_word_not_date(text, match):
                 continue
             value = resolve(match.groupdict(), anchor, functools.partial(_tense, text, *span))
             if value is not None:
                 taken.append(span)
                 first, last = _with_modifiers(text, *span, day=len(value) == len("YYYY-MM-DD"))
                 yield DateMention(text=text[first:last], value=value, start=first, end=last)
-    if not taken:
-        yield from _fallback(text, start, end, anchor)
 
 
 def _with_modifiers(text: str, start: int, end: int, *, day: bool) -> tuple[int, int]:
@@ -321,12 +335,18 @@ def _with_modifiers(text: str, start: int, end: int, *, day: bool) -> tuple[int,
     return start, end
 
 
-def _is_verb_not_month(text: str, match: re.Match[str]) -> bool:
-    """ "will March on the capital", "they May": a bare March or May after a modal or subject is a verb."""
-    if match.group() not in _VERB_MONTHS:
+def _is_word_not_date(text: str, match: re.Match[str]) -> bool:
+    """ "will March on the capital", "they May": a bare March or May after a modal or subject is a verb;
+    "USA Today", "VOA Today": a capitalised Today right after a capitalised word is a name."""
+    word = match.group()
+    if word not in _VERB_MONTHS and word not in _NAME_WORDS:
         return False
-    previous = _CUE_WORD.findall(text, max(0, match.start() - 20), match.start())
-    return bool(previous) and previous[-1].lower() in _BEFORE_VERB
+    previous = _PREVIOUS_WORD.search(text, max(0, match.start() - 20), match.start())
+    if previous is None:
+        return False
+    if word in _NAME_WORDS:
+        return previous.group(1)[0].isupper()
+    return previous.group(1).lower() in _BEFORE_VERB
 
 
 def _day_value(year: int, month: int, day: int) -> str | None:
@@ -483,12 +503,12 @@ _HOLIDAY_DAYS: dict[str, Callable[[int], date]] = {
     "Christmas": lambda y: date(y, 12, 25),
 }
 _BARE_HOLIDAYS = frozenset(["Thanksgiving", "Christmas", "Halloween"])
-_HOLIDAY = re.compile(
-    r"(?:(?P<prep>(?<![A-Za-z])(?:on|by|before|after|until|till|since|at|over)\s+)|(?P<rel>(?<![A-Za-z])"
-    r"(?i:last|this|next))\s+)?(?P<name>"
-    + "|".join(name.replace("'", "['’]") for name in _HOLIDAY_DAYS)
-    + r")(?![\w'’-]|\s+[A-Z])"
+# Starting with a capital from a short list lets the regex engine skip most of the text: keep it so.
+_HOLIDAY = re.compile("|".join(name.replace("'", "['’]") for name in _HOLIDAY_DAYS) + r"(?![\w'’-]|\s+[A-Z])")
+_HOLIDAY_PREFIX = re.compile(
+    r"(?<![A-Za-z])(?:on|by|before|after|until|till|since|at|over|(?P<rel>(?i:last|this|next)))\s+$"
 )
+HOLIDAY_PREFIX_CHARS = 8
 
 # Only a month name or a dotted/dashed numeric date our patterns left unresolved goes to dateparser: on
 # the dev sets, every other leftover entity was an age or a count ("49", "the age of 15").
@@ -550,3 +570,9 @@ _RULES = [
     _rule(rf"(?i:(?P<num>\d+|{'|'.join(_NUMBER_WORDS)})\s+{_UNIT}s?\s+ago)(?![A-Za-z])", _ago),
     _rule(rf"(?:(?i:(?P<rel>last|next|this))\s+)?{_WEEKDAY}", _weekday),
 ]
+_DAY_RULES = [rule for rule in _RULES if rule.resolve in (_month_day, _deictic_day, _weekday)]
+# Every weekday and today/tonight/yesterday/tomorrow; a character class first keeps the scan cheap.
+_DAY_WORD = re.compile(
+    r"[MTWFSYty](?:(?:on|ues|ednes|hurs|ri|atur|un)day|o(?:day|night|morrow)|esterday)(?![a-z])"
+)
+DAY_WINDOW_CHARS = 40  # around a day word: room for "last", "Saturday, April 25, 2020", "night"
