@@ -170,12 +170,16 @@ CUE_WINDOW_CHARS = 120  # how far either side of a date we look for tense cues, 
 # After the date only its own clause's verb counts ("On Friday, the team left"); farther on, a cue belongs to
 # a clause of its own ("a statement Friday saying the treaty will ...").
 AFTER_MAX_WORDS = 3
-# Dates in these lines are page furniture (when the page changed), not what the article speaks of.
 DATELINE_MAX_CHARS = 80
 DATELINE_MAX_DAYS = 3  # farther off, the dateline names some other day than the day of writing
-_FURNITURE_LINE = re.compile(
-    r"^\W*(?:updated|published|posted|last (?:updated|modified)|modified|copyright|©|\(c\))", re.IGNORECASE
+# Page furniture (when the page changed, its copyright), not what the article speaks of: a line that starts
+# so, or the part of a line after "| Updated" or a ©. "The report, published in 2019," is news.
+_FURNITURE_WORD = r"updated|published|posted|last (?:updated|modified)|modified"
+_FURNITURE_LINE = re.compile(rf"\W*(?:{_FURNITURE_WORD}|copyright|©|\(c\))", re.IGNORECASE)
+_FURNITURE_BEFORE = re.compile(
+    rf"(?:[|•·]\s*(?:{_FURNITURE_WORD})\b[^|•·\n]*|(?:©|\(c\)|copyright)\s*)$", re.IGNORECASE
 )
+FURNITURE_REACH_CHARS = 60
 
 
 def find_dates(doc: Doc, published: date) -> list[DateMention]:
@@ -307,7 +311,8 @@ def _dateline_day(text: str, published: date) -> date | None:
 
 def _in_furniture_line(text: str, position: int) -> bool:
     line_start = text.rfind("\n", 0, position) + 1
-    return bool(_FURNITURE_LINE.match(text, line_start))
+    reach = max(line_start, position - FURNITURE_REACH_CHARS)
+    return bool(_FURNITURE_LINE.match(text, line_start) or _FURNITURE_BEFORE.search(text, reach, position))
 
 
 def _mentions_in(text: str, start: int, end: int, anchor: date, rules: list[_Rule]) -> Iterator[DateMention]:
