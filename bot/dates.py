@@ -1,13 +1,16 @@
 """Key dates: the dates an article speaks of, as ISO 8601 values at their real granularity.
 
-spaCy's DATE entities say *where* a date is; our own patterns, run inside each entity, say *which* date
-(several per entity: "from Sept. 14 to Thursday") and how fine it is: a year "2021", a month "2021-01",
-an ISO week "2021-W36" or a day "2021-09-09". Relative forms ("last October", "next week", "Friday",
-"two years ago") are resolved against the publication date; where the calendar alone can't decide
-("in June", "Friday", "September 9" without a year) the tense of the surrounding words picks the past or
-the future occurrence. What fits none of the four forms (durations, quarters, seasons, "recently",
-"the 8th") is skipped. The patterns cover the forms news uses; dateparser is only a fallback for a
-month name our patterns missed, imported lazily because it costs ~0.2 s to import and warm up.
+spaCy's DATE, TIME and EVENT entities say *where* a date is; our own patterns, run inside each entity, say
+*which* date (several per entity: "from Sept. 14 to Thursday") and how fine it is: a year "2021", a month
+"2021-01", an ISO week "2021-W36" or a day "2021-09-09". Relative forms ("last October", "next week",
+"Friday", "two years ago", "by year-end", "on Thanksgiving") are resolved against the publication date, or
+against a wire dateline's day ("HAVANA, August 7 (Xinhua) --"); "that year" and "two years earlier"
+against a date written out nearby. Where the calendar alone can't decide ("in June", "Friday", "September 9"
+without a year) the tense of the surrounding words picks the past or the future occurrence. What fits none
+of the four forms (durations, quarters, seasons, decades, "recently", "the 8th") is skipped, and so are
+dates in page furniture ("Updated ...", "© 2024"). Spans follow TimeML: "earlier this year", "fiscal 1989",
+"Friday night". The patterns cover the forms news uses; dateparser is only a fallback for a month name
+our patterns missed, imported lazily because it costs ~0.2 s to import and warm up.
 """
 
 from __future__ import annotations
