@@ -95,3 +95,32 @@ def test_offsets_point_into_the_text(sentences: list[Sentence]) -> None:
 
 def test_empty_input() -> None:
     assert summarize([]) == []
+
+
+def test_each_paragraph_opener_ranks_with_the_lead_paragraph_sentences() -> None:
+    # Position counts paragraphs: the second paragraph's opener is as close to the lead as the first
+    # paragraph's second sentence, and closer than its fourth.
+    text = (
+        "The city council approved a new budget for the harbour district on Monday evening. "
+        "Councillors argued for hours about the cost of dredging the old shipping channel. "
+        "Several residents spoke against the plan at the public meeting before the vote. "
+        "The meeting ran late because the microphones failed twice during the session.\n\n"
+        "The budget sets aside 12 million euros to rebuild the harbour wall by next summer.\n\n"
+        "Work on the wall is due to start in the spring if the contracts are signed in time."
+    )
+    chosen = summarize(split_sentences(text), max_sentences=3, centrality_weight=0.0)
+    assert [s.text.split()[:2] for s in chosen] == [
+        ["The", "city"],
+        ["Councillors", "argued"],
+        ["The", "budget"],
+    ]
+
+
+def test_tokenized_wire_copy_is_summarized_although_every_line_ends_like_a_caption() -> None:
+    # Copies made from tokenized text end every sentence with a detached " ."; with nothing else to pick,
+    # those sentences are the summary (not an empty one).
+    text = (
+        "Mauritania drew 0-0 with Benin in their African Nations Cup preliminary round on Friday .\n"
+        "Benin won 4-1 on aggregate and go through to the group stage of the competition ."
+    )
+    assert len(summarize(split_sentences(text))) == 2
