@@ -40,9 +40,12 @@ class BatchRun:
 def _feed(stdin: IO[str], rows: list[dict[str, Any]]) -> None:
     """Written from a thread: batch reads input only as it frees room, so writing it all first could block
     against a full stdout pipe."""
-    with stdin:
-        for row in rows:
-            stdin.write(json.dumps(row, ensure_ascii=False) + "\n")
+    try:
+        with stdin:
+            for row in rows:
+                stdin.write(json.dumps(row, ensure_ascii=False) + "\n")
+    except BrokenPipeError:
+        pass  # batch died; run_batch reports its stderr
 
 
 def run_batch(rows: list[dict[str, Any]], *, workers: int, hash_seed: str) -> BatchRun:

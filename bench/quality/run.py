@@ -49,18 +49,26 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def header(argv: list[str], elapsed: float, commit: str) -> list[str]:
+def tree_state() -> str:
+    """The commit and whether the working tree differs from it: briefbot is installed in editable mode, so
+    the batch runs the working tree, and uncommitted bot/ files are named."""
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
     changed = [line[3:] for line in _git("status", "--porcelain").splitlines()]
     in_bot = [p for p in changed if p.startswith("bot/")]
-    tree = "clean tree" if not changed else f"dirty tree ({len(changed)} paths changed"
-    if changed:
-        tree += f"; uncommitted bot/ files measured: {', '.join(in_bot)})" if in_bot else "; bot/ clean)"
+    if not changed:
+        return f"commit `{commit}`, clean tree"
+    bot_state = f"uncommitted bot/ files measured: {', '.join(in_bot)}" if in_bot else "bot/ clean"
+    return f"commit `{commit}`, dirty tree ({len(changed)} paths changed; {bot_state})"
+
+
+def header(argv: list[str], elapsed: float, state: str) -> list[str]:
+    now = tree_state()
+    moved = "" if now == state else f" (by the end of the run: {now})"
     return [
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit `{commit}`, {tree}; "
-        f"`{shlex.join(['.venv/bin/python', 'bench/quality/run.py', *argv])}`; "
-        f"{elapsed / 60:.1f} min in all; "
-        f"load average {os.getloadavg()[0]:.1f} at the end; {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}.",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; at the start of the run {state}{moved}; "
+        f"`{shlex.join(['.venv/bin/python', 'bench/quality/run.py', *argv])}`; {elapsed / 60:.1f} min in "
+        f"all; load average {os.getloadavg()[0]:.1f} at the end; {platform.machine()}, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}.",
     ]
 
 
@@ -121,7 +129,7 @@ def main() -> None:
     parser.add_argument("--ablations", action="store_true", help="add the tuning rows (direct library calls)")
     args = parser.parse_args()
     started = time.perf_counter()
-    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    state = tree_state()
     sets = load_sets(QUICK_ROWS if args.quick else None)
     rows = [row for dev in sets.values() for row in dev.batch_rows()]
 
@@ -146,12 +154,12 @@ def main() -> None:
         speed=speed,
         notes=NOTES.read_text(encoding="utf-8"),
     )
-    results.header = header(sys.argv[1:], time.perf_counter() - started, commit)
+    results.header = header(sys.argv[1:], time.perf_counter() - started, state)
     text = report.full_report(results)
     print(text)
     if not args.quick:
         RESULTS.write_text(text, encoding="utf-8")
-        report.replace_section(README, report.readme_section(results, commit))
+        report.replace_section(README, report.readme_section(results, state))
         progress(f"wrote {RESULTS.relative_to(ROOT)} and the quality section of {README.relative_to(ROOT)}")
 
 
