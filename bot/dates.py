@@ -76,6 +76,7 @@ _LEFT_MODIFIER = re.compile(
     r"|mid-?\s*)$"
 )
 MODIFIER_WINDOW_CHARS = 25
+LOOKAHEAD_CHARS = 2
 _DAY_PART = re.compile(r"\s+(?i:morning|afternoon|evening|night)(?![A-Za-z])")
 _DATE_LABELS = frozenset(["DATE", "TIME", "EVENT"])
 _LEFT_RELATIVE = re.compile(r"(?<![A-Za-z])(?i:this|last|next|coming)\s+$")
@@ -322,9 +323,14 @@ def _mentions_in(text: str, start: int, end: int, anchor: date, rules: list[_Rul
     """Resolve each date expression inside text[start:end]; the rules' matches never overlap."""
     taken: list[tuple[int, int]] = []
     for pattern, resolve in rules:
-        for match in pattern.finditer(text, start, end):
+        # Let look-aheads see just past the entity ("1990" + "'s" is a decade), but keep matches inside it.
+        for match in pattern.finditer(text, start, end + LOOKAHEAD_CHARS):
             span = match.span()
-            if any(span[0] < b and a < span[1] for a, b in taken) or _is_word_not_date(text, match):
+            if (
+                span[1] > end
+                or any(span[0] < b and a < span[1] for a, b in taken)
+                or _is_word_not_date(text, match)
+            ):
                 continue
             value = resolve(match.groupdict(), anchor, functools.partial(_tense, text, *span))
             if value is not None:
