@@ -2,16 +2,17 @@
 
 Run: .venv/bin/python bench/quality_dates.py [--limit N] [--no-baseline]
 
-Scored: strict (same span) and relaxed (overlapping span) P/R/F1, value accuracy on relaxed matches and
-value F1 (a mention counts when its span overlaps a gold DATE and its value equals the gold value),
-resolving against each document's `dct`. Gold values outside our four forms (YYYY, YYYY-MM, YYYY-MM-DD,
-YYYY-Www: PRESENT_REF, PAST_REF, quarters, seasons, decades, parts of days) are not held against a
-system: they are left out of recall, and a mention that only overlaps such a timex (or a TIME or SET
-timex) is left out of precision. A mention on a DURATION ("three years") is a false positive: durations
-are not dates. The baseline, `dateparser.search.search_dates(text, languages=['en'], RELATIVE_BASE=dct)`,
-runs in the same process on the same texts; its values get their granularity from dateparser's own
-`DateDataParser` period (outside its timing). ms per article: ours is `find_dates` on a parsed doc (the
-NER is shared with actors and timed apart), the baseline is one `search_dates` call.
+Scored: strict (same span) and relaxed (overlapping span) P/R/F1, value accuracy on relaxed matches (as
+TempEval-3 does) and on strict ones, and value F1 (a mention counts when its span overlaps a gold DATE and
+its value equals the gold value), resolving against each document's `dct`. Gold values outside our four
+forms (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Www: PRESENT_REF, PAST_REF, quarters, seasons, decades, parts of
+days) are not held against a system: they are left out of recall, and a mention that only overlaps such a
+timex (or a TIME or SET timex) is left out of precision. A mention on a DURATION ("three years") is a false
+positive: durations are not dates. The baseline,
+`dateparser.search.search_dates(text, languages=['en'], RELATIVE_BASE=dct)`, runs in the same process on
+the same texts; its values get their granularity from dateparser's own `DateDataParser` period (outside
+its timing). ms per article: ours is `find_dates` on a parsed doc (the NER is shared with actors and timed
+apart), the baseline is one `search_dates` call.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Score:
     strict: int = 0
     relaxed: int = 0
     value_right: int = 0
+    value_right_strict: int = 0  # right values among exact-span matches
     ms: list[float] = field(default_factory=list)
 
     def add(self, mentions: list[Mention], gold: list[Mention], ignored: list[Span]) -> None:
@@ -68,14 +70,16 @@ class Score:
             self.relaxed += 1
             self.strict += partner[:2] == mention[:2]
             self.value_right += partner[2] == mention[2]
+            self.value_right_strict += partner == mention
 
     def row(self, name: str) -> str:
         strict = _prf(self.strict, self.system, self.gold)
         relaxed = _prf(self.relaxed, self.system, self.gold)
         value = _prf(self.value_right, self.system, self.gold)
         accuracy = self.value_right / self.relaxed if self.relaxed else 0.0
+        accuracy_strict = self.value_right_strict / self.strict if self.strict else 0.0
         median = statistics.median(self.ms) if self.ms else 0.0
-        cells = [*strict, *relaxed, accuracy, value[2], median]
+        cells = [*strict, *relaxed, accuracy, accuracy_strict, value[2], median]
         return f"| {name} | " + " | ".join(f"{c:.3f}" if c < 1.5 else f"{c:.1f}" for c in cells) + " |"
 
 
@@ -190,8 +194,8 @@ def main() -> None:
         "DATE timexes; values resolved against each document's dct. Micro-averaged.",
         "",
         "| system | strict P | strict R | strict F1 | relaxed P | relaxed R | relaxed F1 | value acc "
-        "| value F1 | ms/article |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| value acc (strict) | value F1 | ms/article |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         our_score.row("briefbot find_dates"),
     ]
     if not args.no_baseline:
