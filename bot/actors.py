@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,6 +32,7 @@ KIND_OF_LABEL: dict[str, ActorKind] = {
 _NOT_NAMES = frozenset("DATE TIME PERCENT MONEY QUANTITY ORDINAL CARDINAL".split())
 MAX_NAME_TOKENS = 8  # longer "names" are NER run-ons across a phrase
 BYLINE_MAX_WORDS = 12  # a "By ..." line longer than this is prose, not a byline
+CREDIT_WINDOW = 80  # characters before a name searched for "Photo:" or "Reporting by"
 # Salience weights: frequency dominates, an early first mention and a place in the summary break ties.
 W_FREQUENCY, W_EARLY, W_SUMMARY = 0.5, 0.3, 0.2
 
@@ -76,6 +77,7 @@ _LEADING_DATE_WORD = re.compile(  # "the August Chicago NAPM", "Monday Tokyo"
     r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s+(?=[A-Z])"
 )
 _BRACKETED_NAME = re.compile(r"\s*\(\s*([A-Z][\w .'’-]{1,40}?)\s*\)")
+_LOWERCASE = re.compile(r"[a-zß-öø-ÿ]")
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
 # A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
 # (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
@@ -253,14 +255,14 @@ def _line_start_end(ent: Span, text: str) -> tuple[int, int]:
 
 
 def _in_caps_line(ent: Span, text: str) -> bool:
-    line = text[slice(*_line_start_end(ent, text))]
-    return line.upper() == line
+    return _LOWERCASE.search(text, *_line_start_end(ent, text)) is None
 
 
 def _in_credit_or_byline(ent: Span, text: str) -> bool:
     line_start, line_end = _line_start_end(ent, text)
     line = text[line_start:line_end]
-    before = text[line_start : ent.start_char]
+    # The cue sits just before the name; a whole one-paragraph article is one "line" (and quadratic).
+    before = text[max(line_start, ent.start_char - CREDIT_WINDOW) : ent.start_char]
     if _CREDIT.search(before) or (ent.label_ == "PERSON" and _CONTRIBUTOR.search(before)):
         return True
     return bool(_BYLINE_START.match(line)) and len(line.split()) <= BYLINE_MAX_WORDS
@@ -315,15 +317,11 @@ def _merge_partial_person_names(groups: list[_Group]) -> list[_Group]:
     """ "Kim" and "Kim Jong" join "Kim Jong Un"; "Clinton" joins "Bill Clinton", even when the NER called
     the short form an organisation or place: the full name says it is a person. A short name that fits
     two full names ("Smith": "Anna Smith", "John Smith") joins neither."""
-    people = [g for g in groups if g.kind == "person" and len(g.key.split()) > 1]
-    full = [p for p in people if not any(_is_part_of(p.key, q.key) for q in people)]
+    parts = _name_parts(g for g in groups if g.kind == "person" and " " in g.key)
     kept = []
     for g in groups:
-        targets = (
-            []
-            if g.known or (g.kind != "person" and " " in g.key)
-            else [p for p in full if _is_part_of(g.key, p.key)]
-        )
+        fits = [] if g.known or (g.kind != "person" and " " in g.key) else parts.get(g.key, [])
+        targets = [p for p in fits if p.key not in parts]  # full names only: "Kim Jong" is part of another
         if len(targets) == 1:
             for m in g.mentions:
                 m.kind = "person"
@@ -333,10 +331,15 @@ def _merge_partial_person_names(groups: list[_Group]) -> list[_Group]:
     return kept
 
 
-def _is_part_of(short: str, long: str) -> bool:
-    """The first or last words of a longer name: "kim", "kim jong" and "jong un" of "kim jong un"."""
-    s, lo = short.split(), long.split()
-    return len(s) < len(lo) and (lo[: len(s)] == s or lo[-len(s) :] == s)
+def _name_parts(people: Iterable[_Group]) -> dict[str, list[_Group]]:
+    """First and last words of each longer name, to the names: "kim", "kim jong", "jong un" of Kim Jong Un."""
+    parts: dict[str, list[_Group]] = {}
+    for p in people:
+        words = p.key.split()
+        for n in range(1, len(words)):
+            for part in {" ".join(words[:n]), " ".join(words[-n:])}:
+                parts.setdefault(part, []).append(p)
+    return parts
 
 
 def _actor(group: _Group, text: str, summary: Sequence[Sentence], most_mentions: int) -> Actor:
