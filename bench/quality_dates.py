@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -203,7 +204,8 @@ def main() -> None:
     lines += [
         "",
         f"ms/article is the median; ours excludes the shared spaCy NER ({statistics.median(ner_ms):.1f} ms "
-        "median here), which actors use too.",
+        f"median here), which actors use too. Load average {_load()} over {os.cpu_count()} cores: timings "
+        "stretch with it, quality does not.",
         f"Import cost of bot.dates on top of spaCy (fresh process): {_import_ms():.0f} ms; dateparser is "
         "only imported if the fallback runs (it never did on this set).",
         "Not held against a system: gold values outside YYYY / YYYY-MM / YYYY-MM-DD / YYYY-Www, and TIME/SET "
@@ -214,6 +216,10 @@ def main() -> None:
     if not args.limit:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(report, encoding="utf-8")
+
+
+def _load() -> str:
+    return " / ".join(f"{load:.2f}" for load in os.getloadavg())  # 1, 5 and 15 minutes
 
 
 def _import_ms() -> float:
