@@ -243,8 +243,8 @@ def _anaphora(
 
 
 def _missed_days(text: str, anchor: date, found: list[tuple[int, int]]) -> Iterator[DateMention]:
-    """Weekday names and "today" outside every entity, read within their line: a regex over the whole text
-    with the day rules would cost more than all the rest of this module."""
+    """Weekday names and "today" outside every entity, read in a few words around them: the day rules run
+    over the whole text would cost more than all the rest of this module."""
     for day in _DAY_WORD.finditer(text):
         if any(a < day.end() and day.start() < b for a, b in found):
             continue
@@ -307,9 +307,10 @@ def _dateline_day(text: str, published: date) -> date | None:
     first = text.lstrip()[:DATELINE_MAX_CHARS]
     dateline = first[: len(first) - len(strip_dateline(first))]
     match = _DAY_PATTERN.search(dateline)
-    if match is None:
+    value = _month_day(match.groupdict(), published, lambda: "either") if match else None  # None: "Feb. 30"
+    if not value:
         return None
-    day = date.fromisoformat(_month_day(match.groupdict(), published, lambda: "either") or "")
+    day = date.fromisoformat(value)
     return day if abs((day - published).days) <= DATELINE_MAX_DAYS else None
 
 
