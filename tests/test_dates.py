@@ -176,8 +176,9 @@ def test_a_wire_datelines_day_anchors_relative_dates() -> None:
     assert found["today"] == "1998-08-07"
 
 
-def test_a_dateline_far_from_publication_is_not_the_anchor() -> None:
-    text = "HAVANA, March 2 (Xinhua) -- Cuba condemned the bombings on Friday."
+@pytest.mark.parametrize("day", ["March 2", "Feb. 30"])
+def test_a_dateline_far_from_publication_or_impossible_is_not_the_anchor(day: str) -> None:
+    text = f"HAVANA, {day} (Xinhua) -- Cuba condemned the bombings on Friday."
     assert values(text, date(1998, 8, 8))["Friday"] == "1998-08-07"
 
 
