@@ -29,15 +29,28 @@ def top_actors(briefing: Briefing, limit: int) -> list[Actor]:
     return briefing.actors[:limit]
 
 
+def _names_publication(value: str, published: date | None) -> bool:
+    """The publication day or a period holding it ("today", "this month", "this week", "this year")."""
+    if published is None:
+        return False
+    year, week, _ = published.isocalendar()
+    return value in {
+        published.isoformat(),
+        published.isoformat()[:7],
+        str(published.year),
+        f"{year}-W{week:02d}",
+    }
+
+
 def key_dates(briefing: Briefing, limit: int) -> list[DateMention]:
-    """The first mention of each distinct date, in article order."""
-    seen: set[str] = set()
-    picked = []
+    """The first mention of each distinct date, in article order. Dates that only repeat the publication
+    date (shown beside the title anyway) come last for the limit: about a quarter of news dates do."""
+    firsts: dict[str, DateMention] = {}
     for mention in briefing.dates:
-        if mention.value not in seen:
-            seen.add(mention.value)
-            picked.append(mention)
-    return picked[:limit]
+        firsts.setdefault(mention.value, mention)
+    ranked = sorted(firsts.values(), key=lambda m: _names_publication(m.value, briefing.published))
+    picked = ranked[:limit]
+    return sorted(picked, key=lambda m: m.start)
 
 
 def format_text(briefing: Briefing, *, max_actors: int = 6, max_dates: int = 5) -> str:

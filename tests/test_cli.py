@@ -27,7 +27,8 @@ def test_brief_example_page_as_text() -> None:
     assert "published 2026-03-12" in lines[1]
     assert sum(line.startswith("• ") for line in lines) == 3
     assert any(line.startswith("Key actors: ") for line in lines)
-    assert "12 March 2026 (2026-03-12): “Thursday”" in result.stdout
+    assert "September 2025 (2025-09): “Last September”" in result.stdout
+    assert "“Thursday”" not in result.stdout  # the publication day, shown beside the title, gives way
 
 
 def test_brief_stdin_as_json() -> None:

@@ -39,6 +39,20 @@ def test_key_dates_keep_the_first_mention_of_each_value() -> None:
     assert [d.text for d in key_dates(_briefing(), 5)] == ["Monday", "May"]
 
 
+def test_dates_that_repeat_the_publication_date_give_way_when_space_is_short() -> None:
+    briefing = _briefing()
+    briefing.dates = [
+        DateMention("this year", "2024", 5, 14),
+        DateMention("today", "2024-05-02", 20, 25),
+        DateMention("Monday", "2024-04-29", 30, 36),
+        DateMention("in 2019", "2019", 40, 47),
+        DateMention("this week", "2024-W18", 50, 59),
+    ]
+    assert [d.text for d in key_dates(briefing, 2)] == ["Monday", "in 2019"]
+    assert [d.text for d in key_dates(briefing, 3)] == ["this year", "Monday", "in 2019"]
+    assert len(key_dates(briefing, 10)) == 5
+
+
 def test_text_briefing_shows_every_part() -> None:
     text = format_text(_briefing())
     assert text.startswith("Ferry strike ends\nhttps://news.example/ferry · published 2024-05-02")
