@@ -183,8 +183,13 @@ Reading the table:
 - Organisation F1 is low for every system: CoNLL tags sports clubs named after places ("Leicestershire")
   ORG, which the model calls places; not tuned for.
 - Times are CPU time on a shared 2-core machine under load; differences under ~15% between the NER-only
-  rows are noise (ruler and no-ruler rows run the same NER). bot.actors.find_actors itself costs ~4.4 ms
-  CPU per 550 words and the gazetteer ruler ~0.8 ms (measured separately, fastest of 3 rounds).
+  rows are noise (ruler and no-ruler rows run the same NER). bot.actors.find_actors itself costs ~3.3 ms
+  CPU per 550 words here (~2.6 ms on CNN/DM dev) and the gazetteer ruler ~0.8 ms (measured separately,
+  fastest of 5 rounds).
+- Gold names merge as the scoring note says: a person's partial name, two names of one known actor, or an
+  acronym whose initials spell the long name. Merging beyond that ("OSCE" with "Organisation for Security
+  and Cooperation in Europe", "Toyota" with "Toyota Motor Corp") is right for readers but scores as a
+  missed actor here (-0.2 and -0.4 F1 when tried), so bot.actors does not do it.
 """
 
 
