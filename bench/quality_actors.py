@@ -189,7 +189,7 @@ Reading the table:
 - Gold names merge as the scoring note says: a person's partial name, two names of one known actor, or an
   acronym whose initials spell the long name. Merging beyond that ("OSCE" with "Organisation for Security
   and Cooperation in Europe", "Toyota" with "Toyota Motor Corp") is right for readers but scores as a
-  missed actor here (-0.2 and -0.4 F1 when tried), so bot.actors does not do it.
+  missed actor here (-0.2 and -0.1 F1 when tried), so bot.actors does not do it.
 """
 
 
