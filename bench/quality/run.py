@@ -40,6 +40,13 @@ DETERMINISM_ROWS = 20
 WORKERS = 2
 
 
+def _fixed_hash_seed() -> None:
+    """Re-run this script with PYTHONHASHSEED=0: some baselines (sumy LSA) order words by set iteration,
+    so their scores moved by ~0.1 between runs."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
+
+
 def progress(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
@@ -128,6 +135,7 @@ def main() -> None:
     )
     parser.add_argument("--ablations", action="store_true", help="add the tuning rows (direct library calls)")
     args = parser.parse_args()
+    _fixed_hash_seed()
     started = time.perf_counter()
     state = tree_state()
     sets = load_sets(QUICK_ROWS if args.quick else None)
