@@ -136,9 +136,9 @@ def page_target(speed: PageSpeed) -> str:
     here = TARGET_PAGE_MS * SLOWDOWN
     return (
         f"target {TARGET_PAGE_MS:.0f} ms per page on the issue's machine, ~{here:.0f} ms on this machine "
-        f"kind (~{SLOWDOWN:.0f}x slower, bench/README.md): pipeline median "
+        f"kind (~{SLOWDOWN:.0f}x slower, bench/README.md): pipeline median on the second pass "
         f"{speed.second_pass['process CPU time'][0]:.0f} ms CPU, "
-        f"{speed.second_pass['wall clock'][0]:.0f} ms wall clock (second pass)"
+        f"{speed.second_pass['wall clock'][0]:.0f} ms wall clock"
     )
 
 
