@@ -46,6 +46,8 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 _EDGE_PUNCT = ' \t\n-–—,;:"“”()[]'
 _CREDIT = re.compile(r"\b(?:photo|photograph|picture|image|video|credit)s?\s*(?::|by\b)", re.IGNORECASE)
 _BYLINE_START = re.compile(r"^\W*(?:by|written by|reported by)\s", re.IGNORECASE)
+# A byline flattened into the first line of the text: "By . Daily Mail Reporter . PUBLISHED: ..."
+_BYLINE_LEAD = re.compile(r"\W*(?:by|written by|reported by)[\s.]+", re.IGNORECASE)
 _CONTRIBUTOR = re.compile(
     r"\b(?:reporting|writing|editing|edited|compiled|additional reporting)\s+by\b", re.IGNORECASE
 )
@@ -264,6 +266,8 @@ def _in_credit_or_byline(ent: Span, text: str) -> bool:
     # The cue sits just before the name; a whole one-paragraph article is one "line" (and quadratic).
     before = text[max(line_start, ent.start_char - CREDIT_WINDOW) : ent.start_char]
     if _CREDIT.search(before) or (ent.label_ == "PERSON" and _CONTRIBUTOR.search(before)):
+        return True
+    if _BYLINE_LEAD.fullmatch(text, line_start, ent.start_char):
         return True
     return bool(_BYLINE_START.match(line)) and len(line.split()) <= BYLINE_MAX_WORDS
 

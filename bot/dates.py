@@ -180,10 +180,21 @@ DATELINE_MAX_DAYS = 3  # farther off, the dateline names some other day than the
 # so, or the part of a line after "| Updated" or a ©. "The report, published in 2019," is news.
 _FURNITURE_WORD = r"updated|published|posted|last (?:updated|modified)|modified"
 _FURNITURE_LINE = re.compile(rf"\W*(?:{_FURNITURE_WORD}|copyright|©|\(c\))", re.IGNORECASE)
+# A time stamp inside running text: "PUBLISHED: . 10:39 EST, 3 March 2014" (copied pages keep them inline).
+_CLOCK = r"\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?\s*)?(?:[a-z]{2,4}\b)?[\s,]*"
+
+
+def _stamp(words: str) -> str:
+    return rf"\b(?:{words})\s*:[\s.|]*(?:{_CLOCK})?"
+
+
 _FURNITURE_BEFORE = re.compile(
-    rf"(?:[|•·]\s*(?:{_FURNITURE_WORD})\b[^|•·\n]*|(?:©|\(c\)|copyright)\s*)$", re.IGNORECASE
+    rf"(?:[|•·]\s*(?:{_FURNITURE_WORD})\b[^|•·\n]*|(?:©|\(c\)|copyright)\s*|{_stamp(_FURNITURE_WORD)})$",
+    re.IGNORECASE,
 )
 FURNITURE_REACH_CHARS = 60
+_PUBLISHED_STAMP = re.compile(_stamp("published|posted"), re.IGNORECASE)
+STAMP_SEARCH_CHARS = 1000  # a page's own time stamp sits at its top
 
 
 def find_dates(doc: Doc, published: date) -> list[DateMention]:
@@ -207,6 +218,19 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
         ):
             found[(mention.start, mention.end)] = mention
     return sorted(found.values(), key=lambda m: (m.start, m.end))
+
+
+def stamped_publication(text: str) -> date | None:
+    """The date of a "Published: 3 March 2014" stamp near the top of pasted text: the anchor for relative
+    dates when the caller gave no publication date."""
+    head = text[:STAMP_SEARCH_CHARS]
+    for stamp in _PUBLISHED_STAMP.finditer(head):
+        for mention in _mentions_in(
+            head, stamp.end(), min(len(head), stamp.end() + 30), date.today(), _RULES
+        ):
+            if mention.start == stamp.end() and len(mention.value) == len("YYYY-MM-DD"):
+                return date.fromisoformat(mention.value)
+    return None
 
 
 def _anaphora(

@@ -14,7 +14,7 @@ from sumy.utils import get_stop_words
 from bot.actors import find_actors
 from bot.boilerplate import is_boilerplate, strip_dateline
 from bot.config import Settings
-from bot.dates import find_dates
+from bot.dates import find_dates, stamped_publication
 from bot.errors import BadInputError, TooShortError, UnsupportedLanguageError
 from bot.extract import extract_article
 from bot.models import Article, Briefing, Source
@@ -132,14 +132,14 @@ def brief_article(
     )
     summary = [" ".join(strip_dateline(s.text).split()) for s in chosen]
     doc = get_pipeline()(masked)
-    anchor = article.published or date.today()
+    published = article.published or stamped_publication(masked)
     return Briefing(
         title=title,
         url=article.url,
-        published=article.published,
+        published=published,
         summary=summary,
         actors=find_actors(doc, chosen),
-        dates=find_dates(doc, anchor),
+        dates=find_dates(doc, published or date.today()),
     )
 
 

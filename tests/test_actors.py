@@ -336,3 +336,13 @@ def test_events_and_peoples_are_not_actors() -> None:
         *[("Harbour City Open", "LOC"), ("World Cup", "ORG")],
     )
     assert [a.name for a in find_actors(doc)] == ["Grozny"]
+
+
+def test_a_byline_flattened_into_the_first_line_is_not_an_actor() -> None:
+    text = (
+        "By . Daily Mail Reporter . PUBLISHED: . 10:39 EST, 3 March 2014 . A man who robbed three banks "
+        "in Ohio was arrested on Sunday, police in Columbus said."
+    )
+    names = {a.name for a in actors_of(text)}
+    assert "Daily Mail" not in names
+    assert {"Ohio", "Columbus"} <= names

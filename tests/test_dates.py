@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dates import find_dates
+from bot.dates import find_dates, stamped_publication
 from bot.models import DateMention
 from bot.nlp import get_pipeline
 
@@ -264,3 +264,29 @@ def test_that_year_without_a_date_to_count_from_is_skipped() -> None:
 
 def test_today_in_a_name_is_no_date() -> None:
     assert values("The story was first reported by USA Today on Monday.") == {"Monday": "2021-08-30"}
+
+
+COPIED_PAGE = (
+    "By . Jane Roe . PUBLISHED: . 10:39 EST, 3 March 2014 . | . UPDATED: . 12:51 EST, 4 March 2014 . "
+    "The bridge reopened on Sunday after repairs that began last October, the city said."
+)
+
+
+def test_inline_time_stamps_of_a_copied_page_are_furniture() -> None:
+    found = values(COPIED_PAGE, date(2014, 3, 3))
+    assert "3 March 2014" not in found and "4 March 2014" not in found
+    assert found["Sunday"] == "2014-03-02"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (COPIED_PAGE, date(2014, 3, 3)),
+        ("Published: March 3, 2014 at 10:00\n\nThe bridge reopened on Sunday.", date(2014, 3, 3)),
+        ("Posted 2019-05-07\n\nThe bridge reopened.", None),  # no colon: could be prose
+        ("The report, published in 2019, said the bridge was unsafe.", None),
+        ("UPDATED: 12:51 EST, 4 March 2014. The bridge reopened.", None),  # an update is not publication
+    ],
+)
+def test_a_publication_stamp_in_pasted_text_is_found(text: str, expected: date | None) -> None:
+    assert stamped_publication(text) == expected

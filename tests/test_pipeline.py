@@ -151,3 +151,20 @@ def test_a_short_wire_item_is_briefed_but_a_short_page_is_not() -> None:
     page = f"<html><head><title>Draw</title></head><body><article><p>{text}</p></article></body></html>"
     with pytest.raises((TooShortError, NotAnArticleError)):  # on a page, little text means no article found
         brief_source(Source(html=page), Settings())
+
+
+def test_pasted_text_without_a_date_takes_its_publication_stamp() -> None:
+    text = (
+        "By . Jane Roe . PUBLISHED: . 10:39 EST, 3 March 2014 . | . UPDATED: . 12:51 EST, 3 March 2014 . "
+        "A man who robbed three banks in Ohio last week was arrested on Sunday, police said. He was caught "
+        "in Columbus after a tip from a neighbour and appeared in court on Monday."
+    )
+    briefing = brief_source(Source(text=text), Settings())
+    assert briefing.published == date(2014, 3, 3)
+    assert {d.text: d.value for d in briefing.dates} == {
+        "last week": "2014-W09",
+        "Sunday": "2014-03-02",
+        "Monday": "2014-03-03",
+    }
+    given = brief_source(Source(text=text, published=date(2014, 3, 5)), Settings())
+    assert given.published == date(2014, 3, 5)  # the caller's date wins
