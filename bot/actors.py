@@ -54,9 +54,8 @@ _CONTRIBUTOR = re.compile(
 # Scores, tables and minutes: "Boston Red Sox 7-0", "Roberto Carlos 79th".
 _TRAILING_NUMBERS = re.compile(r"(?:\s+[\d.,:;+\-–]+(?:st|nd|rd|th)?)+$")
 _LEADING_NUMBERS = re.compile(r"^(?:[\d.,:;+\-–]+\s+)+")  # ranks and list numbers: "4. Emilio Valle"
-_TRAILING_SMALL_WORDS = re.compile(
-    r"(?:\s+(?:[a-z]+|&))+$"
-)  # "University of Japan and", "Interfax news agency"
+# Lowercase words a name dragged along: "University of Japan and", "Interfax news agency".
+_TRAILING_SMALL_WORDS = re.compile(r"(?:\s+(?:[a-z]+|&))+$")
 _SPACED_DASH = re.compile(r"\s[-–—]\s")  # a headline or caption separator
 _RUN_ON = re.compile(
     r"\n|\s[-–—]\s|\s?,\s(?!(?:Inc|Ltd|Jr|Sr|LLC|Co|Corp|Plc)\b)|\s[\d.,:;+\-–]*\d[\d.,:;+\-–]*\s"
