@@ -57,9 +57,13 @@ _LEADING_NUMBERS = re.compile(r"^(?:[\d.,:;+\-–]+\s+)+")  # ranks and list num
 # Lowercase words a name dragged along: "University of Japan and", "Interfax news agency".
 _TRAILING_SMALL_WORDS = re.compile(r"(?:\s+(?:[a-z]+|&))+$")
 _SPACED_DASH = re.compile(r"\s[-–—]\s")  # a headline or caption separator
-_RUN_ON = re.compile(
-    r"\n|\s[-–—]\s|\s?,\s(?!(?:Inc|Ltd|Jr|Sr|LLC|Co|Corp|Plc)\b)|\s[\d.,:;+\-–]*\d[\d.,:;+\-–]*\s"
-)
+_RUN_ON = re.compile(r"\n|\s[-–—]\s|\s?,\s(?!(?:Inc|Ltd|Jr|Sr|LLC|Co|Corp|Plc)\b)")
+# A score between two names, in a results line ("Atlanta 5 Pittsburgh 3"); in prose a number inside a name
+# is part of it ("Channel 4 News").
+_SCORE = re.compile(r"\s[\d.,:;+\-–]*\d[\d.,:;+\-–]*\s")
+_RUN_ON_OR_SCORE = re.compile(f"{_RUN_ON.pattern}|{_SCORE.pattern}")
+_PROSE_WORD = re.compile(r"\b[a-z]{3,}\b")
+TABLE_MAX_PROSE_WORDS = 3
 # Words that make a name an organisation whatever the NER said ("Pirelli SpA", "Bank of Japan"): last word,
 # or first word before "of".
 _ORG_WORDS = frozenset(
@@ -153,19 +157,28 @@ def _split_run_ons(doc: Doc) -> list[Span]:
     "Atlanta 5 Pittsburgh" or "Oval, London" are two names. Known names ("Group of 20") stay whole. Of a
     run-on across a headline's dash ("CRICKET - SRI LANKA") only known names are kept."""
     spans = []
+    text = doc.text
     for ent in doc.ents:
-        if not _RUN_ON.search(ent.text) or ent.label_ in _NOT_NAMES or lookup(ent.text):
+        cuts = _RUN_ON
+        if _SCORE.search(ent.text) and _is_results_line(ent, text):
+            cuts = _RUN_ON_OR_SCORE
+        if not cuts.search(ent.text) or ent.label_ in _NOT_NAMES or lookup(ent.text):
             spans.append(ent)
             continue
         only_known = bool(_SPACED_DASH.search(ent.text))
         start = ent.start_char
-        for match in _RUN_ON.finditer(ent.text + "\n"):
+        for match in cuts.finditer(ent.text + "\n"):
             end = ent.start_char + match.start()
             piece = doc.char_span(start, end, label=ent.label_, alignment_mode="contract")
             if piece is not None and piece.text.strip() and not (only_known and lookup(piece.text) is None):
                 spans.append(piece)
             start = ent.start_char + match.end()
     return spans
+
+
+def _is_results_line(ent: Span, text: str) -> bool:
+    start, end = _line_start_end(ent, text)
+    return len(_PROSE_WORD.findall(text, start, end)) <= TABLE_MAX_PROSE_WORDS
 
 
 def _dateline(text: str) -> _Mention | None:

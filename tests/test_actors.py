@@ -346,3 +346,10 @@ def test_a_byline_flattened_into_the_first_line_is_not_an_actor() -> None:
     names = {a.name for a in actors_of(text)}
     assert "Daily Mail" not in names
     assert {"Ohio", "Columbus"} <= names
+
+
+def test_a_number_inside_a_name_in_prose_is_part_of_it() -> None:
+    # Scores split names only in results lines ("Atlanta 5 Pittsburgh 3"), never "Channel 4 News".
+    names = {a.name for a in actors_of("Channel 4 News reported that the minister resigned in London.")}
+    assert "Channel 4 News" in names
+    assert not names & {"Channel", "News"}
