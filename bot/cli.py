@@ -29,11 +29,19 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2021-09-01") from None
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress_defaults: bool) -> None:
+    # Accepted before the command (`briefbot -v run`, as git and docker taught) and after it; on the
+    # subcommand their defaults are suppressed so they don't overwrite what was given before it.
+    default: dict[str, object] = {"default": argparse.SUPPRESS} if suppress_defaults else {}
+    parser.add_argument("--config", metavar="FILE", help="settings file (see config.example.toml)", **default)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr", **default)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", help="settings file (see config.example.toml)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    _add_global_options(common, suppress_defaults=True)
     parser = argparse.ArgumentParser(prog="briefbot", description="Turn news articles into short briefings.")
+    _add_global_options(parser, suppress_defaults=False)
     commands = parser.add_subparsers(dest="command", required=True)
 
     brief = commands.add_parser("brief", parents=[common], help="brief one article")

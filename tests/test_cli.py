@@ -103,3 +103,36 @@ def test_batch_output_does_not_depend_on_the_hash_seed() -> None:
     assert [b["id"] for b in briefings] == ["page", "seed"]
     assert all(b["summary"] and len(b["actors"]) > 3 and b["dates"] for b in briefings)
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "my.toml", "-v", "brief", "x"],
+        ["brief", "--config", "my.toml", "-v", "x"],
+        ["-v", "brief", "--config", "my.toml", "x"],
+        ["--config", "other.toml", "brief", "--config", "my.toml", "-v", "x"],
+    ],
+)
+def test_global_options_go_before_or_after_the_command(argv: list[str]) -> None:
+    from bot.cli import build_parser  # noqa: PLC0415
+
+    args = build_parser().parse_args(argv)
+    assert (args.command, args.config, args.verbose, args.source) == ("brief", "my.toml", True, "x")
+
+
+def test_config_before_the_command_is_read(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[summary]\nsentences = -1\n", encoding="utf-8")
+    before = run("--config", str(config), "brief", str(EXAMPLE))
+    after = run("brief", "--config", str(config), str(EXAMPLE))
+    assert before.returncode == after.returncode == 2
+    assert before.stderr == after.stderr
+    assert "sentences" in before.stderr
+
+
+def test_defaults_without_global_options() -> None:
+    from bot.cli import build_parser  # noqa: PLC0415
+
+    args = build_parser().parse_args(["run"])
+    assert (args.config, args.verbose) == (None, False)
