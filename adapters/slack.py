@@ -25,13 +25,15 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack_dedupe import DeliveryDedupe
+from adapters.slack_http import slack_endpoint
 from adapters.slack_render import Message, alert_message, from_slack_markup, reply_message, strip_mention
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.chat.outbox import Outbox, RateLimited
 from bot.config import Settings
-from bot.store import Delivery
+from bot.store import Delivery, Store
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,7 @@ class SlackAdapter:
         outbox: Outbox | None = None,
     ) -> None:
         self._slack = settings.slack
+        self._database = settings.chat.database  # where handled deliveries are remembered across restarts
         self._max_links = settings.chat.max_links_per_message
         self._shown = settings.briefing
         self._bot_token = bot_token
@@ -154,12 +157,15 @@ class SlackAdapter:
 
     async def run(self, core: ChatCore, stop: asyncio.Event) -> None:
         self._core = core
-        app = self._build_app()
         try:
-            async with self._connected(app):
-                self.ready.set()
-                log.info("slack: listening (%s mode)", self._slack.mode)
-                await stop.wait()
+            # Its own connection to the bot's store file (WAL: the core's connection shares it safely).
+            async with await Store.open(self._database) as store:
+                app = self._build_app(DeliveryDedupe(store))
+                async with self._connected(app):
+                    self.ready.set()
+                    where = f" on port {self.http_port}" if self.http_port is not None else ""
+                    log.info("slack: listening (%s mode%s)", self._slack.mode, where)
+                    await stop.wait()
         finally:
             self.ready.clear()
             await self._shut_down()
@@ -343,7 +349,7 @@ class SlackAdapter:
 
     # ----- connection -----------------------------------------------------------------------------------
 
-    def _build_app(self) -> AsyncApp:
+    def _build_app(self, dedupe: DeliveryDedupe) -> AsyncApp:
         http = self._slack.mode == "http"
         app = AsyncApp(
             # The token, not our client: bolt also reads SLACK_BOT_TOKEN itself and warns when given both.
@@ -354,6 +360,7 @@ class SlackAdapter:
             logger=log.getChild("bolt"),
         )
         app.client.base_url = self._slack.api_base_url  # bolt has no such setting; the SDK client's is public
+        app.middleware(dedupe.middleware)  # before every listener: copies are acked, not acted on
         app.event("message")(self._on_message)
         app.event("app_mention")(self._on_mention)
         app.command(COMMAND)(self._on_command)
@@ -370,7 +377,8 @@ class SlackAdapter:
             finally:
                 await handler.close_async()
             return
-        runner = web.AppRunner(app.web_app(self._slack.http_path), handle_signals=False)
+        endpoint = slack_endpoint(app, self._slack.http_path, self._app_token_or_secret)
+        runner = web.AppRunner(endpoint, handle_signals=False)
         await runner.setup()
         try:
             await web.TCPSite(runner, self._slack.http_host, self._slack.http_port).start()

@@ -80,6 +80,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     # The platform's reference to a posted alert, so it can be edited when other outlets report the story.
     ("ALTER TABLE outbox ADD COLUMN posted_ref TEXT",),
+    # Inbound platform deliveries (a Slack event_id, a command's trigger_id...) already acted on, so a retry
+    # or a replay is acknowledged but not acted on again, across restarts. Pruned by age.
+    (
+        """CREATE TABLE inbound_deliveries (
+            platform TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            received_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, delivery_id)
+        )""",
+        "CREATE INDEX inbound_deliveries_age ON inbound_deliveries (received_at)",
+    ),
 ]
 
 
@@ -344,6 +355,25 @@ class Store:
     async def set_delivery_payload(self, key: str, payload: dict[str, Any]) -> None:
         """Record an alert's new content (after its posted message was edited)."""
         await self._change("UPDATE outbox SET payload = ? WHERE delivery_key = ?", (json.dumps(payload), key))
+
+    # --- inbound deliveries: act on each platform event once ---------------------------------------------
+
+    async def claim_inbound_delivery(self, platform: str, delivery_id: str, at: float) -> bool:
+        """Claim an inbound delivery for acting on it: True the first time, False for any retry or replay.
+
+        One atomic INSERT, so two copies arriving at once (even in two processes) cannot both win.
+        """
+        return await self._change(
+            "INSERT INTO inbound_deliveries (platform, delivery_id, received_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (platform, delivery_id) DO NOTHING",
+            (platform, delivery_id, at),
+        )
+
+    async def forget_inbound_deliveries(self, before: float) -> int:
+        """Drop claims received before `before` (platforms stop retrying long before); how many went."""
+        cursor = await self._db.execute("DELETE FROM inbound_deliveries WHERE received_at < ?", (before,))
+        await self._db.commit()
+        return cursor.rowcount
 
 
 _SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts"

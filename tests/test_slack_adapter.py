@@ -62,9 +62,9 @@ class Bot:
     http_url: str = ""
 
 
-def generous_chat() -> ChatSettings:
+def generous_chat(database: Path) -> ChatSettings:
     # The core's own per-user limits are tested elsewhere; here they must not drop replies.
-    return ChatSettings(user_burst=50, channel_burst=50, max_links_per_message=5)
+    return ChatSettings(user_burst=50, channel_burst=50, max_links_per_message=5, database=str(database))
 
 
 @asynccontextmanager
@@ -72,9 +72,9 @@ async def running_bot(slack: SlackEmulator, tmp_path: Path, mode: str = "socket"
     """A SlackAdapter running against the emulator, stopped (and checked to stop cleanly) afterwards."""
     secret = slack.app_token if mode == "socket" else slack.signing_secret
     slack_settings = SlackSettings(mode=mode, api_base_url=slack.base_url, http_host="127.0.0.1", http_port=0)
-    settings = Settings(chat=generous_chat(), slack=slack_settings)
+    settings = Settings(chat=generous_chat(tmp_path / "bot.sqlite3"), slack=slack_settings)
     briefer = FakeBriefer()
-    async with await Store.open(tmp_path / "bot.sqlite3") as store:
+    async with await Store.open(settings.chat.database) as store:
         adapter = SlackAdapter(settings, bot_token=slack.bot_token, app_token_or_secret=secret)
         stop = asyncio.Event()
         alerts = AlertCommands(store, settings.alerts)

@@ -16,7 +16,7 @@ from adapters.slack import ALERT_EVENT_TYPE, AlertNotDelivered, AlertNotUpdated,
 from adapters.slack_render import ALSO_MAX_SOURCES, MAX_BLOCKS, SECTION_CHARS, alert_message
 from bot.chat.core import ChatCore
 from bot.chat.outbox import Outbox
-from bot.config import Settings, SlackSettings
+from bot.config import ChatSettings, Settings, SlackSettings
 from bot.models import Actor, Briefing
 from bot.store import Delivery, Store
 
@@ -63,8 +63,10 @@ def alert_key(post: Any) -> str:
     return str(metadata["event_payload"]["key"])
 
 
-def make_adapter(slack: SlackEmulator) -> SlackAdapter:
-    settings = Settings(slack=SlackSettings(mode="socket", api_base_url=slack.base_url))
+def make_adapter(slack: SlackEmulator, database: Path | None = None) -> SlackAdapter:
+    # A running adapter keeps handled event ids in the store file: the test's own, not one in the cwd.
+    chat = ChatSettings(database=str(database)) if database else ChatSettings()
+    settings = Settings(chat=chat, slack=SlackSettings(mode="socket", api_base_url=slack.base_url))
     # No backoff between failed attempts: the tests count attempts, never time.
     outbox = Outbox(failure_backoff=0.0)
     return SlackAdapter(
@@ -75,7 +77,7 @@ def make_adapter(slack: SlackEmulator) -> SlackAdapter:
 @pytest_asyncio.fixture
 async def adapter(slack_emulator: SlackEmulator, tmp_path: Path) -> AsyncIterator[SlackAdapter]:
     """A connected SlackAdapter (Socket Mode against the emulator), stopped cleanly afterwards."""
-    running = make_adapter(slack_emulator)
+    running = make_adapter(slack_emulator, tmp_path / "bot.sqlite3")
     async with await Store.open(tmp_path / "bot.sqlite3") as store:
         core = ChatCore(NoBriefer(), store, Settings().chat)
         stop = asyncio.Event()
