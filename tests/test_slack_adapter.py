@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
+import logging
 import os
 import signal
 import socket
@@ -18,6 +22,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401 (registers the fixture)
+from multidict import CIMultiDict
 
 from adapters.slack import COMMAND, SHORTCUT_CALLBACK_ID, SlackAdapter
 from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
@@ -314,6 +319,79 @@ async def test_http_mode_refuses_forged_or_stale_requests(
         assert slack_emulator.responses == []
 
 
+def signed_bytes(slack: SlackEmulator, raw: bytes, content_type: str) -> dict[str, str]:
+    """Headers that sign `raw` exactly as Slack would, for bodies the emulator's encoder will not make."""
+    stamp = str(int(time.time()))
+    digest = hmac.new(slack.signing_secret.encode(), f"v0:{stamp}:".encode() + raw, hashlib.sha256)
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest.hexdigest()}",
+    }
+
+
+async def test_http_mode_malformed_requests_get_401_or_400_and_no_traceback(
+    slack_emulator: SlackEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack = slack_emulator
+    good = slack.sign(slack.slash_command(link(ARTICLE)))
+    stamp = good.headers["X-Slack-Request-Timestamp"]
+
+    def with_headers(**changes: str | None) -> tuple[bytes, CIMultiDict[str]]:
+        headers = CIMultiDict(good.headers)
+        for name, value in changes.items():
+            header = name.replace("_", "-")
+            headers.popall(header, None)
+            if value is not None:
+                headers[header] = value
+        return good.data, headers
+
+    def signed(raw: bytes, content_type: str = "application/json") -> tuple[bytes, CIMultiDict[str]]:
+        return raw, CIMultiDict(signed_bytes(slack, raw, content_type))
+
+    two_stamps = CIMultiDict(good.headers)
+    two_stamps.add("X-Slack-Request-Timestamp", stamp)
+    cases: dict[str, tuple[bytes, CIMultiDict[str]]] = {
+        "timestamp abc": with_headers(X_Slack_Request_Timestamp="abc"),
+        "timestamp empty": with_headers(X_Slack_Request_Timestamp=""),
+        "timestamp missing": with_headers(X_Slack_Request_Timestamp=None),
+        "timestamp huge": with_headers(X_Slack_Request_Timestamp="9" * 5000),
+        "timestamp float": with_headers(X_Slack_Request_Timestamp=f"{stamp}.5"),
+        "timestamp negative": with_headers(X_Slack_Request_Timestamp=f"-{stamp}"),
+        "timestamp far future": with_headers(X_Slack_Request_Timestamp="999999999999"),
+        "timestamp twice": (good.data, two_stamps),
+        "signature missing": with_headers(X_Slack_Signature=None),
+        "signature not hex": with_headers(X_Slack_Signature="v0=" + "zz" * 32),
+        "signature non-ascii": with_headers(X_Slack_Signature="v0=" + "é" * 64),
+        "signature wrong": with_headers(X_Slack_Signature="v0=" + "ab" * 32),
+        "body not utf-8": signed(b"command=/brief&text=\xff\xfe"),
+        "body not json": signed(b"{not json"),
+        "body a json list": signed(b"[1, 2]"),
+        "body json null": signed(b"null"),
+        "body payload not json": signed(b"payload=%7Bnot", "application/x-www-form-urlencoded"),
+        "body empty": signed(b"", "application/x-www-form-urlencoded"),
+    }
+    async with running_bot(slack, tmp_path, mode="http") as bot:
+        seen = {}
+        for name, (data, headers) in cases.items():
+            answer = await slack.post(bot.http_url, data, headers)
+            seen[name] = (answer.status, json.loads(answer.text)["error"])
+        await bot.adapter.wait_idle()
+
+    bad_timestamp, bad_signature, bad_body = (401, "bad_timestamp"), (401, "bad_signature"), (400, "bad_body")
+    assert seen == {
+        **{name: bad_timestamp for name in cases if name.startswith("timestamp")},
+        "timestamp far future": (401, "stale_timestamp"),
+        **{name: bad_signature for name in cases if name.startswith("signature")},
+        "body not utf-8": (400, "bad_encoding"),
+        **{name: bad_body for name in cases if name.startswith("body") and name != "body not utf-8"},
+    }
+    assert slack.calls == [] and slack.responses == [] and bot.briefer.urls == []
+    refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("slack: refused")]
+    assert len(refusals) == len(cases)
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
 # ----- check -----
 async def test_check_reports_the_bot_and_team(slack_emulator: SlackEmulator) -> None:
     settings = Settings(slack=SlackSettings(api_base_url=slack_emulator.base_url))
@@ -463,3 +541,132 @@ async def test_only_admins_and_managers_subscribe_a_channel(bot: Bot) -> None:
     await slack.send_slash_command("subscriptions", user="U0ALICE")  # listing is for everyone, no lookup
     await slack.wait_for_responses(2)
     assert len(slack.calls_to("users.info")) == 2
+
+
+# ----- each delivery acted on once (retries, replays, restarts) -----
+async def settled(bot: Bot, channel: str = "C0GENERAL") -> None:
+    """Wait until everything sent before now is handled: a marker /brief help's answer, then idleness.
+
+    (Bolt runs event listeners after the ack, but in arrival order: once the marker is answered, every
+    earlier delivery has been dispatched, and wait_idle covers the work it spawned.)
+    """
+    answered = len(bot.slack.responses)
+    await bot.slack.send_slash_command("help", channel=channel)
+    await bot.slack.wait_for_responses(answered + 1)
+    await bot.adapter.wait_idle()
+
+
+async def test_socket_mode_retries_and_copies_are_acked_but_acted_on_once(bot: Bot) -> None:
+    slack = bot.slack
+    slack.add_channel("C0RANDOM", "random")
+    slack.add_channel("C0NEWS", "news")
+    pasted = slack.event_callback(slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE + "-pasted")))
+    mention = slack.event_callback(slack.app_mention_event("C0RANDOM", "U0ALICE", link(ARTICLE + "-asked")))
+    command = slack.slash_command(link(ARTICLE + "-command"), channel="C0NEWS")
+    rss = slack.message_event("C0NEWS", None, link(ARTICLE + "-shortcut"), bot_id="B0RSSFEED")
+    shortcut = slack.message_shortcut(rss, channel="C0NEWS")
+
+    acks = [
+        await slack.send_envelope("events_api", pasted),
+        await slack.send_envelope("events_api", pasted, retry_attempt=1),  # Slack's retry after a late ack
+        await slack.send_envelope("events_api", mention),
+        await slack.send_envelope("events_api", mention),  # a copy with a fresh envelope
+        await slack.send_envelope("slash_commands", command, accepts_response_payload=True),
+        await slack.send_envelope("slash_commands", command, accepts_response_payload=True),
+        await slack.send_envelope("interactive", shortcut),
+        await slack.send_envelope("interactive", shortcut),
+    ]
+    await settled(bot)
+
+    assert [ack.payload for ack in acks] == [None] * 8, "every copy is acked, with nothing to show"
+    assert sorted(bot.briefer.urls) == sorted(
+        ARTICLE + suffix for suffix in ("-pasted", "-asked", "-command", "-shortcut")
+    )
+    by_channel = sorted((post.args["channel"], titles([post])[0]) for post in slack.posts)
+    assert by_channel == [
+        ("C0GENERAL", "Title harbour-bridge-pasted"),
+        ("C0NEWS", "Title harbour-bridge-command"),
+        ("C0NEWS", "Title harbour-bridge-shortcut"),
+        ("C0RANDOM", "Title harbour-bridge-asked"),
+    ]
+
+
+async def test_copies_arriving_together_are_acted_on_once(bot: Bot) -> None:
+    slack = bot.slack
+    slack.add_channel("C0RANDOM", "random")
+    events = [
+        slack.event_callback(slack.message_event(channel, "U0ALICE", link(f"{ARTICLE}-{channel}")))
+        for channel in ("C0GENERAL", "C0RANDOM")
+    ]
+    # Five copies of each at once: the claims race in the store and exactly one of each may win.
+    await asyncio.gather(*(slack.send_envelope("events_api", event) for event in events for _ in range(5)))
+    await settled(bot)
+
+    assert sorted(bot.briefer.urls) == [f"{ARTICLE}-C0GENERAL", f"{ARTICLE}-C0RANDOM"]
+    assert sorted(post.args["channel"] for post in slack.posts) == ["C0GENERAL", "C0RANDOM"]
+
+
+async def test_http_mode_byte_identical_replays_and_retries_act_once(
+    slack_emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    slack = slack_emulator
+    slack.add_channel("C0RANDOM", "random")
+    async with running_bot(slack, tmp_path, mode="http") as bot:
+        help_command = slack.sign(slack.slash_command("help", channel="C0GENERAL"))
+        mention = slack.sign(
+            slack.event_callback(slack.app_mention_event("C0RANDOM", "U0ALICE", link(ARTICLE)))
+        )
+        answers = [
+            await slack.send(bot.http_url, help_command),
+            await slack.send(bot.http_url, help_command),  # a replay, seconds later, byte for byte
+            await slack.send(bot.http_url, mention),
+            await slack.send(bot.http_url, mention, retry_num=1),
+            await slack.send(bot.http_url, mention, retry_num=2),
+        ]
+        # The marker goes over HTTP too: nothing after it, so its answer means the copies were handled.
+        await slack.signed_request(bot.http_url, slack.slash_command("help", channel="C0RANDOM"))
+        await slack.wait_for_responses(2)
+        await bot.adapter.wait_idle()
+
+    assert [answer.status for answer in answers] == [200] * 5
+    assert [response.key for response in slack.responses] == [
+        slack.responses[0].key,  # the first help's response_url, once
+        slack.responses[1].key,  # the marker's
+    ]
+    assert slack.responses[0].key != slack.responses[1].key
+    assert bot.briefer.urls == [ARTICLE]
+    assert [(post.args["channel"], titles([post])[0]) for post in slack.posts] == [
+        ("C0RANDOM", "Title harbour-bridge")
+    ]
+
+
+async def test_a_copy_after_a_restart_is_still_not_acted_on(
+    slack_emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    slack = slack_emulator
+    event = slack.event_callback(slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE)))
+    command = slack.slash_command("help")
+    async with running_bot(slack, tmp_path):
+        await slack.send_envelope("events_api", event)
+        await slack.send_envelope("slash_commands", command, accepts_response_payload=True)
+        await slack.wait_for_posts(1)
+        await slack.wait_for_responses(1)
+    async with running_bot(slack, tmp_path) as restarted:  # the same store file
+        await slack.send_envelope("events_api", event, retry_attempt=3)
+        await slack.send_envelope("slash_commands", command, accepts_response_payload=True)
+        await settled(restarted)
+
+    assert restarted.briefer.urls == []
+    assert len(slack.posts) == 1
+    assert len(slack.responses) == 2, "the first help, then the marker; not the copy"
+
+
+async def test_deliveries_are_claimed_per_workspace(bot: Bot) -> None:
+    """The same event id from another workspace (ids are scoped by Slack) is a different delivery."""
+    slack = bot.slack
+    event = slack.event_callback(slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE)))
+    other_team = {**event, "team_id": "T0ELSEWHERE", "authorizations": [{"team_id": "T0ELSEWHERE"}]}
+    await slack.send_envelope("events_api", event)
+    await slack.send_envelope("events_api", other_team)
+    await settled(bot)
+    assert titles(slack.posts) == ["Title harbour-bridge"] * 2  # the second from the core's cache

@@ -74,6 +74,14 @@ class SignedResponse:
     text: str
 
 
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request exactly as Slack would send it: post it twice for a byte-identical replay."""
+
+    data: bytes
+    headers: dict[str, str]
+
+
 @dataclass
 class SlackUser:
     id: str
@@ -477,9 +485,14 @@ class SlackEmulator:
         payload: JsonDict,
         *,
         accepts_response_payload: bool = False,
+        retry_attempt: int = 0,
         timeout: float = 3,  # noqa: ASYNC109
     ) -> Ack:
-        """Push an envelope on the newest connection and wait for its ack (Slack allows 3 seconds)."""
+        """Push an envelope on the newest connection and wait for its ack (Slack allows 3 seconds).
+
+        Send the same `payload` again (with `retry_attempt` > 0 for events, as Slack does after a late ack)
+        to test that a retry is acked but not acted on; each envelope gets its own envelope_id.
+        """
         await self.wait_for_socket(timeout=timeout)
         envelope_id = f"env-{next(self._counter)}"
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
@@ -491,7 +504,7 @@ class SlackEmulator:
             "accepts_response_payload": accepts_response_payload,
         }
         if kind == "events_api":
-            envelope.update(retry_attempt=0, retry_reason="")
+            envelope.update(retry_attempt=retry_attempt, retry_reason="timeout" if retry_attempt else "")
         await self._sockets[-1].send_json(envelope)
         try:
             return await asyncio.wait_for(future, timeout)
@@ -646,6 +659,17 @@ class SlackEmulator:
         Pass a wrong `secret` or an old `timestamp` for negative tests. `auto` encoding sends events as
         JSON, slash commands form-encoded and interactive payloads as the form field `payload`.
         """
+        return await self.send(url, self.sign(body, encoding=encoding, timestamp=timestamp, secret=secret))
+
+    def sign(
+        self,
+        body: Mapping[str, Any] | str,
+        *,
+        encoding: Encoding = "auto",
+        timestamp: float | None = None,
+        secret: str | None = None,
+    ) -> SignedRequest:
+        """The bytes and headers of a signed request (see `signed_request`), to send once or replay."""
         raw, content_type = _encode(body, encoding)
         stamp = str(int(time.time() if timestamp is None else timestamp))
         # Signed with hmac, not slack_sdk's helper, so the check is independent of the code under test.
@@ -657,8 +681,20 @@ class SlackEmulator:
             "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": f"v0={digest.hexdigest()}",
         }
+        return SignedRequest(raw.encode(), headers)
+
+    async def send(self, url: str, signed: SignedRequest, *, retry_num: int | None = None) -> SignedResponse:
+        """POST a signed request, byte for byte: again for a replay, or with `retry_num` as Slack's retry
+        after a late ack (`X-Slack-Retry-Num` is not part of the signature)."""
+        headers = dict(signed.headers)
+        if retry_num is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(url, signed.data, headers)
+
+    async def post(self, url: str, data: bytes, headers: Mapping[str, str]) -> SignedResponse:
+        """POST raw bytes with exactly these headers (forged or malformed ones too)."""
         assert self._session is not None, "start the emulator first"
-        async with self._session.post(url, data=raw.encode(), headers=headers) as response:
+        async with self._session.post(url, data=data, headers=headers) as response:
             return SignedResponse(response.status, await response.text())
 
 
