@@ -1,5 +1,6 @@
 """The SQLite store on a real file: migrations, subscriptions, feeds, seen items and the alert outbox."""
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -78,3 +79,34 @@ async def test_outbox_is_idempotent_and_survives_reopening(tmp_path: Path) -> No
         assert await store.pending_deliveries("slack") == [delivery]
         await store.mark_delivered("1:story-a", at=7.0)
         assert [d.key for d in await store.pending_deliveries()] == ["1:story-b"]
+
+
+async def test_inbound_deliveries_are_claimed_once_per_platform_and_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path) as store:
+        assert await store.claim_inbound_delivery("slack", "event:T1:Ev1", at=100.0)
+        assert not await store.claim_inbound_delivery("slack", "event:T1:Ev1", at=101.0), "a retry"
+        assert await store.claim_inbound_delivery("discord", "event:T1:Ev1", at=101.0), "another platform"
+    async with await Store.open(path) as store:
+        assert not await store.claim_inbound_delivery("slack", "event:T1:Ev1", at=200.0), "after a restart"
+
+
+async def test_old_inbound_claims_are_forgotten(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        for n, at in enumerate((10.0, 20.0, 30.0)):
+            await store.claim_inbound_delivery("slack", f"id{n}", at=at)
+        assert await store.forget_inbound_deliveries(before=25.0) == 2
+        assert await store.forget_inbound_deliveries(before=25.0) == 0
+        assert await store.claim_inbound_delivery("slack", "id0", at=40.0), "forgotten: claimable again"
+        assert not await store.claim_inbound_delivery("slack", "id2", at=40.0), "kept"
+
+
+async def test_concurrent_claims_from_two_connections_have_one_winner(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path) as first, await Store.open(path) as second:
+        ids = [f"event:T1:Ev{n}" for n in range(20)]
+        won = await asyncio.gather(
+            *(store.claim_inbound_delivery("slack", key, at=1.0) for key in ids for store in (first, second))
+        )
+    assert sum(won) == len(ids)
+    assert all(a != b for a, b in zip(won[::2], won[1::2], strict=True)), "one connection won each id"
