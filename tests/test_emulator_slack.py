@@ -299,6 +299,48 @@ async def test_url_verification_slash_command_and_shortcut_over_http(
     ]
 
 
+async def test_retries_reach_bolt_with_their_retry_number_over_http_and_socket_mode(
+    slack_emulator: SlackEmulator, http_app_url: tuple[AsyncApp, str], socket_app: AsyncApp
+) -> None:
+    http_app, url = http_app_url
+    seen: list[tuple[str, str | None, str]] = []
+    for app in (http_app, socket_app):
+
+        @app.event("app_mention")
+        async def mention(body: dict[str, Any], request: Any) -> None:
+            retry = request.headers.get("x-slack-retry-num", [None])[0]
+            seen.append((request.mode, retry, body["event_id"]))
+
+    callback = slack_emulator.event_callback(slack_emulator.app_mention_event("C0GENERAL", "U0ALICE", "hi"))
+    signed = slack_emulator.sign(callback)
+    answers = [await slack_emulator.send(url, signed), await slack_emulator.send(url, signed, retry_num=1)]
+    await slack_emulator.send_envelope("events_api", callback)
+    await slack_emulator.send_envelope("events_api", callback, retry_attempt=2)
+    await slack_emulator.wait_until(lambda: len(seen) == 4, what="four deliveries")
+
+    assert [answer.status for answer in answers] == [200, 200], "a byte-identical copy still verifies"
+    event_id = callback["event_id"]
+    expected = [("http", None, event_id), ("http", "1", event_id)]
+    expected += [("socket_mode", "0", event_id), ("socket_mode", "2", event_id)]
+    assert sorted(seen, key=str) == sorted(expected, key=str)
+    assert len({ack.envelope_id for ack in slack_emulator.acks}) == 2, "each copy has its own envelope"
+
+
+async def test_post_sends_raw_bytes_with_exactly_the_given_headers(
+    slack_emulator: SlackEmulator, http_app_url: tuple[AsyncApp, str]
+) -> None:
+    app, url = http_app_url
+
+    @app.command("/brief")
+    async def brief(ack: Any) -> None:
+        await ack()
+
+    signed = slack_emulator.sign(slack_emulator.slash_command("x"))
+    unsigned = {k: v for k, v in signed.headers.items() if k != "X-Slack-Signature"}
+    assert (await slack_emulator.post(url, signed.data, signed.headers)).status == 200
+    assert (await slack_emulator.post(url, signed.data, unsigned)).status == 401
+
+
 def test_payload_builders_look_like_slack() -> None:
     slack = SlackEmulator()
     message = slack.message_event("C0GENERAL", "U0ALICE", f"hi <@U0BOB> {ARTICLE_LINK}", thread_ts="1.000001")
