@@ -99,8 +99,26 @@ def _person(event: Mapping[str, Any]) -> Person:
     return Person(str(event.get("user") or bot_id or "unknown"), is_bot=bool(bot_id))
 
 
-def _thread_of(message: Mapping[str, Any]) -> str:
-    return str(message.get("thread_ts") or message["ts"])
+def _field(payload: Any, *path: str) -> str | None:
+    """A nested text field, or None when the payload lacks it. Slack always sends the fields read here; a
+    payload of another shape (a buggy proxy, a future change) is skipped with a warning, not a crash."""
+    for key in path:
+        payload = payload.get(key) if isinstance(payload, Mapping) else None
+    return payload if isinstance(payload, str) and payload else None
+
+
+def _place(channel: str | None, message: Mapping[str, Any] | None = None) -> Place | None:
+    """Where to answer: the channel, in the message's thread (or starting one) when there is a message."""
+    if channel is None:
+        return None
+    if message is None:
+        return Place(SlackAdapter.name, channel)
+    thread = _field(message, "thread_ts") or _field(message, "ts")
+    return None if thread is None else Place(SlackAdapter.name, channel, thread=thread)
+
+
+def _malformed(kind: str) -> None:
+    log.warning("slack: ignored a %s that lacks fields Slack always sends (malformed_payload)", kind)
 
 
 _MANAGING_COMMANDS = frozenset({"subscribe", "unsubscribe", "source"})
@@ -405,15 +423,19 @@ class SlackAdapter:
     async def _on_message(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("subtype") not in _PERSON_SUBTYPES:
             return  # edits, deletions, joins, bot_message…
-        text = event.get("text") or ""
+        text = _field(event, "text") or ""
         if context.bot_user_id and f"<@{context.bot_user_id}" in text:
             return  # the app_mention event for the same message answers it
-        where = Place(self.name, str(event["channel"]), thread=_thread_of(event))
+        if (where := _place(_field(event, "channel"), event)) is None:
+            _malformed("message event")
+            return
         self._spawn(self._brief_pasted(where, _person(event), from_slack_markup(text)))
 
     async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
-        where = Place(self.name, str(event["channel"]), thread=_thread_of(event))
-        text = from_slack_markup(strip_mention(event.get("text") or "", context.bot_user_id))
+        if (where := _place(_field(event, "channel"), event)) is None:
+            _malformed("mention event")
+            return
+        text = from_slack_markup(strip_mention(_field(event, "text") or "", context.bot_user_id))
         # People write "@briefbot can you brief <link>?": the links are the request, whatever the words
         # around them (the core would take a link with many words for pasted text). No link: like /brief.
         requests = find_links(text, self._max_links) or [text]
@@ -421,9 +443,12 @@ class SlackAdapter:
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, before any work: Slack gives 3 seconds
-        where = Place(self.name, str(command["channel_id"]))
-        text = from_slack_markup(command.get("text") or "")
-        self._spawn(self._answer_command(where, str(command["user_id"]), text, respond))
+        where, user = _place(_field(command, "channel_id")), _field(command, "user_id")
+        if where is None or user is None:
+            _malformed("slash command")
+            return
+        text = from_slack_markup(_field(command, "text") or "")
+        self._spawn(self._answer_command(where, user, text, respond))
 
     async def _answer_command(self, where: Place, user: str, text: str, respond: AsyncRespond) -> None:
         # Slack has no per-channel "manage" permission: the app checks (admins, owners, configured managers),
@@ -445,10 +470,14 @@ class SlackAdapter:
 
     async def _on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        message = shortcut["message"]
-        where = Place(self.name, str(shortcut["channel"]["id"]), thread=_thread_of(message))
-        person = Person(str(shortcut["user"]["id"]))
-        text = from_slack_markup(message.get("text") or "")
+        message = shortcut.get("message")
+        where = _place(_field(shortcut, "channel", "id"), message if isinstance(message, Mapping) else {})
+        user = _field(shortcut, "user", "id")
+        if where is None or user is None:
+            _malformed("message shortcut")
+            return
+        person = Person(user)
+        text = from_slack_markup(_field(message, "text") or "")
         # An explicit request: brief every link (up to the per-message cap), or the text if it has none.
         requests = find_links(text, self._max_links) or ([text] if text.strip() else [])
         if not requests:

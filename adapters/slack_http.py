@@ -77,7 +77,9 @@ async def _verified(request: web.Request, verifier: SignatureVerifier, now: floa
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
     except (ValueError, TypeError, AttributeError, KeyError):  # not JSON, or JSON of the wrong shape
         raise Refused(400, "bad_body") from None
-    if not isinstance(bolt_request.body, dict) or not bolt_request.body:
+    body = bolt_request.body
+    # An event that is not an object trips bolt's own middleware (AttributeError → 500).
+    if not isinstance(body, dict) or not body or ("event" in body and not isinstance(body["event"], dict)):
         raise Refused(400, "bad_body")
     return bolt_request
 

@@ -369,6 +369,7 @@ async def test_http_mode_malformed_requests_get_401_or_400_and_no_traceback(
         "body a json list": signed(b"[1, 2]"),
         "body json null": signed(b"null"),
         "body payload not json": signed(b"payload=%7Bnot", "application/x-www-form-urlencoded"),
+        "body event not an object": signed(b'{"type": "event_callback", "event": "hi", "event_id": "Ev1"}'),
         "body empty": signed(b"", "application/x-www-form-urlencoded"),
     }
     async with running_bot(slack, tmp_path, mode="http") as bot:
@@ -390,6 +391,38 @@ async def test_http_mode_malformed_requests_get_401_or_400_and_no_traceback(
     refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("slack: refused")]
     assert len(refusals) == len(cases)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_http_mode_signed_payloads_missing_fields_are_acked_and_skipped(
+    slack_emulator: SlackEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack always sends these fields; a payload without them is skipped with a warning, not a crash."""
+    slack = slack_emulator
+    command = slack.slash_command(link(ARTICLE))
+    del command["channel_id"]
+    message = slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE))
+    del message["channel"]
+    mention = slack.app_mention_event("C0GENERAL", "U0ALICE", link(ARTICLE))
+    del mention["ts"]
+    shortcut = slack.message_shortcut(slack.message_event("C0GENERAL", "U0ALICE", link(ARTICLE)))
+    del shortcut["message"]
+    bodies = [command, slack.event_callback(message), slack.event_callback(mention), shortcut]
+    async with running_bot(slack, tmp_path, mode="http") as bot:
+        answers = [await slack.signed_request(bot.http_url, body) for body in bodies]
+        await settled_http(bot)
+
+    assert [answer.status for answer in answers] == [200] * 4
+    assert bot.briefer.urls == [] and slack.posts == []
+    assert caplog.text.count("malformed_payload") == 4
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def settled_http(bot: Bot) -> None:
+    """Like `settled`, over HTTP: a marker /brief help, last, answered."""
+    answered = len(bot.slack.responses)
+    await bot.slack.signed_request(bot.http_url, bot.slack.slash_command("help"))
+    await bot.slack.wait_for_responses(answered + 1)
+    await bot.adapter.wait_idle()
 
 
 # ----- check -----
