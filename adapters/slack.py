@@ -3,7 +3,8 @@
 It only translates. Slack events become `ChatCore` calls; the core's Outcomes become Block Kit posts, each
 sent through the per-channel Outbox so a 429 delays replies instead of losing or reordering them. Listeners
 acknowledge at once and hand the work to tasks this adapter owns, so Slack's 3-second ack deadline never
-depends on how long a briefing takes.
+depends on how long a briefing takes. Each delivery is acted on once, whatever Slack retries or anyone replays
+(slack_dedupe); in HTTP mode, requests are checked before bolt parses them (slack_http).
 """
 
 from __future__ import annotations

@@ -295,8 +295,10 @@ async def test_http_mode_handles_a_signed_slash_command(
             bot.http_url, slack_emulator.slash_command(link(ARTICLE))
         )
         [post] = await slack_emulator.wait_for_posts(1)
+        challenge = await slack_emulator.signed_request(bot.http_url, slack_emulator.url_verification("c-7"))
 
     assert answer.status == 200
+    assert (challenge.status, json.loads(challenge.text)) == (200, {"challenge": "c-7"})
     assert post.args["text"].startswith("Title harbour-bridge")
 
 
