@@ -5,11 +5,13 @@ aiohttp freezes its router once started, so one catch-all route looks paths up i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import ipaddress
 import socket
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -132,3 +134,26 @@ def compress(raw: bytes, encoding: str) -> bytes:
     if encoding == "deflate":
         return zlib.compress(raw)  # HTTP "deflate" is the zlib format (RFC 9110)
     raise ValueError(f"unknown encoding {encoding!r}")
+
+
+@contextlib.asynccontextmanager
+async def raw_http_server(host: str, response: bytes) -> AsyncIterator[str]:
+    """A server on `host` that answers every request with `response` byte for byte, for what aiohttp's own
+    server refuses to send (a malformed status line, thousands of headers); yields its base URL."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(response)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client gave up first: that is what some tests expect
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, host, 0)
+    try:
+        yield f"http://{host}:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
