@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -157,3 +158,21 @@ async def raw_http_server(host: str, response: bytes) -> AsyncIterator[str]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+class EveryNameIsLocal(AbstractResolver):
+    """Answers every name with one loopback address: a host the fetcher wrongly accepts reaches only that."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.asked: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.asked.append(host)
+        return [ResolveResult(hostname=host, host=self.address, port=port, family=socket.AF_INET, proto=0,
+                              flags=0)]  # fmt: skip
+
+    async def close(self) -> None:
+        pass

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
-from pageserver import FALLBACK_HOST, PageServer, raw_http_server
+from pageserver import FALLBACK_HOST, EveryNameIsLocal, PageServer, raw_http_server
 
 from bot.config import FetchSettings
 from bot.errors import (
@@ -551,24 +551,6 @@ async def test_unreadable_response_heads_get_honest_codes(
 async def test_invalid_urls_refused(fetcher: Fetcher, url: str) -> None:
     with pytest.raises(InvalidUrlError):
         await fetcher.fetch(url)
-
-
-class EveryNameIsLocal(AbstractResolver):
-    """Answers every name with one loopback address: a host the fetcher wrongly accepts reaches only that."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        self.asked: list[str] = []
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        self.asked.append(host)
-        return [ResolveResult(hostname=host, host=self.address, port=port, family=socket.AF_INET, proto=0,
-                              flags=0)]  # fmt: skip
-
-    async def close(self) -> None:
-        pass
 
 
 @pytest.mark.parametrize(
