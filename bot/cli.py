@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import date
 from pathlib import Path
@@ -99,16 +100,29 @@ async def _brief_command(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 briefing = await briefer.brief_text(text, published=args.published)
     if args.json:
-        print(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=2))
+        write_utf8(json.dumps(briefing.to_dict(), ensure_ascii=False, allow_nan=False, indent=2))
     else:
         shown = settings.briefing
-        print(format_text(briefing, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown))
+        write_utf8(format_text(briefing, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown))
     return EXIT_OK
 
 
-async def _stdin_lines():  # type: ignore[no-untyped-def]
-    while line := await asyncio.to_thread(sys.stdin.readline):
-        yield line
+def write_utf8(text: str) -> None:
+    """One line (or block) on stdout as UTF-8 whatever the locale says: `PYTHONIOENCODING=utf-8:strict`
+    must not end a batch, nor C.UTF-8's surrogateescape write bytes that are not UTF-8."""
+    from bot.sanitize import scrub  # noqa: PLC0415
+
+    sys.stdout.buffer.write(scrub(text).encode("utf-8") + b"\n")
+    sys.stdout.flush()
+
+
+async def _stdin_lines() -> AsyncIterator[str]:
+    """Lines of stdin decoded as UTF-8 whatever the locale; bytes that aren't UTF-8 read as U+FFFD (a
+    strict locale would raise on them and end the batch), a byte order mark at the start is dropped."""
+    codec = "utf-8-sig"
+    while data := await asyncio.to_thread(sys.stdin.buffer.readline):
+        yield data.decode(codec, errors="replace")
+        codec = "utf-8"
 
 
 async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -118,8 +132,7 @@ async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.workers import BriefingWorkers  # noqa: PLC0415
 
     async def write(line: str) -> None:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        write_utf8(line)
 
     async with (
         Fetcher(settings.fetch) as fetcher,

@@ -15,10 +15,11 @@ our patterns missed, imported lazily because it costs ~0.2 s to import and warm 
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
 from typing import Literal, NamedTuple
 
 from spacy.tokens import Doc
@@ -117,7 +118,7 @@ def _month_year(g: Groups, anchor: date, tense: TenseFn) -> str | None:
 def _month_of_year(g: Groups, anchor: date, tense: TenseFn) -> str | None:
     """ "June last year", "January this year"."""
     year = anchor.year + {"this": 0, "last": -1, "next": 1}[(g["rel"] or "").lower()]
-    return f"{year:04d}-{_month_number(g['month']):02d}"
+    return f"{year:04d}-{_month_number(g['month']):02d}" if _in_calendar(year) else None
 
 
 def _year(g: Groups, anchor: date, tense: TenseFn) -> str | None:
@@ -126,7 +127,7 @@ def _year(g: Groups, anchor: date, tense: TenseFn) -> str | None:
 
 def _deictic_day(g: Groups, anchor: date, tense: TenseFn) -> str | None:
     shift = {"yesterday": -1, "tomorrow": 1}.get((g["word"] or "").lower(), 0)
-    return (anchor + timedelta(days=shift)).isoformat()
+    return _shift_unit(anchor, "day", shift)
 
 
 def _this_unit(g: Groups, anchor: date, tense: TenseFn) -> str | None:
@@ -136,13 +137,24 @@ def _this_unit(g: Groups, anchor: date, tense: TenseFn) -> str | None:
 
 def _year_end(g: Groups, anchor: date, tense: TenseFn) -> str | None:
     """ "by year-end" is this year's end; "since year-end" (past) the last one."""
-    return f"{anchor.year - (tense() == 'past'):04d}"
+    return _shift_unit(anchor, "year", -(tense() == "past"))
 
 
 def _ago(g: Groups, anchor: date, tense: TenseFn) -> str | None:
-    count = (g["num"] or "").lower()
-    amount = int(count) if count.isdigit() else _NUMBER_WORDS[count]
-    return _shift_unit(anchor, (g["unit"] or "").lower(), -amount)
+    amount = _count(g["num"] or "")
+    return None if amount is None else _shift_unit(anchor, (g["unit"] or "").lower(), -amount)
+
+
+def _count(word: str) -> int | None:
+    """ "3", "three", "a": how many; None for a number too long to be a count of days (no date that far
+    away exists, and Python refuses to read numbers of over 4300 digits)."""
+    word = word.lower()
+    if word.isdigit():
+        return int(word) if len(word) <= MAX_COUNT_DIGITS else None
+    return _NUMBER_WORDS[word]
+
+
+MAX_COUNT_DIGITS = 7  # 9,999,999 days reach past both ends of the calendar from any day in it
 
 
 # Tense cues near a date that the calendar can't place on its own ("in June", "Friday", "Sept. 9").
@@ -247,7 +259,9 @@ def _anaphora(
             earlier = [
                 m.value
                 for m in found
-                if match.start() - ANAPHOR_REACH_CHARS <= m.end <= match.start() and _FULL_YEAR.search(m.text)
+                if match.start() - ANAPHOR_REACH_CHARS <= m.end <= match.start()
+                and _FULL_YEAR.search(m.text)
+                and "W" not in m.value  # a week ("1000 weeks ago") names no month to count from
             ]
             if earlier and (unit == "year" or len(earlier[-1]) >= len("YYYY-MM")):
                 latest = earlier[-1]
@@ -257,13 +271,15 @@ def _anaphora(
             else:
                 continue
             if match["num"]:
-                count = match["num"].lower()
-                step = -(int(count) if count.isdigit() else _NUMBER_WORDS[count])
+                count = _count(match["num"])
+                if count is None:
+                    continue
+                step = -count
             else:
                 step = {"following": 1, "previous": -1}.get((match["step"] or "").lower(), 0)
             first, last = _with_modifiers(text, *match.span(), day=False)
-            value = _shift_unit(reference, unit, step)
-            yield DateMention(text=text[first:last], value=value, start=first, end=last)
+            if (value := _shift_unit(reference, unit, step)) is not None:
+                yield DateMention(text=text[first:last], value=value, start=first, end=last)
 
 
 def _missed_days(text: str, anchor: date, found: list[tuple[int, int]]) -> Iterator[DateMention]:
@@ -287,15 +303,18 @@ def _holidays(text: str, anchor: date) -> Iterator[DateMention]:
         if match.group() in _BARE_HOLIDAYS and before is None:
             continue
         day_of = _HOLIDAY_DAYS[match.group().replace("’", "'")]
-        candidates = [day_of(year) for year in (anchor.year - 1, anchor.year, anchor.year + 1)]
+        candidates = [day_of(year) for year in _years_around(anchor)]
+        day: date | None
         if rel == "last":
-            day = max(c for c in candidates if c < anchor)
+            day = max((c for c in candidates if c < anchor), default=None)
         elif rel == "next":
-            day = min(c for c in candidates if c > anchor)
+            day = min((c for c in candidates if c > anchor), default=None)
         elif rel == "this":
-            day = candidates[1]
+            day = day_of(anchor.year)
         else:
             day = _closest(candidates, anchor, _tense(text, *match.span()), grace=DAY_GRACE)
+        if day is None:  # "last Christmas" told in AD 1, "next Halloween" in 9999: the calendar has none
+            continue
         start = before.start("rel") if before and rel else match.start()
         yield DateMention(text=text[start : match.end()], value=day.isoformat(), start=start, end=match.end())
 
@@ -305,8 +324,19 @@ def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
     if nth > 0:
         first = date(year, month, 1)
         return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
-    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
     return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _in_calendar(year: int) -> bool:
+    """Whether Python's calendar (years 1 to 9999) has this year: a publication date at either end must
+    not make "next year" or "last October" overflow."""
+    return MINYEAR <= year <= MAXYEAR
+
+
+def _years_around(anchor: date) -> list[int]:
+    """Last year, this year and next year, those the calendar has."""
+    return [year for year in (anchor.year - 1, anchor.year, anchor.year + 1) if _in_calendar(year)]
 
 
 def _date_spans(doc: Doc, text: str) -> list[tuple[int, int]]:
@@ -403,9 +433,7 @@ def _month_day(groups: Groups, anchor: date, tense: TenseFn) -> str | None:
     month, day = _month_number(groups["month"] or ""), int(groups["day"] or 0)
     if groups["year"]:
         return _day_value(int(groups["year"]), month, day)
-    candidates = [
-        c for y in (anchor.year - 1, anchor.year, anchor.year + 1) if (c := _safe_date(y, month, day))
-    ]
+    candidates = [c for y in _years_around(anchor) if (c := _safe_date(y, month, day))]
     if not candidates:
         return None
     if groups["weekday"]:  # "Saturday, April 25": the weekday names the year
@@ -432,12 +460,12 @@ def _month(groups: Groups, anchor: date, tense: TenseFn) -> str | None:
     elif rel == "this":
         year = anchor.year
     else:
-        candidates = [date(y, month, 1) for y in (anchor.year - 1, anchor.year, anchor.year + 1)]
+        candidates = [date(y, month, 1) for y in _years_around(anchor)]
         year = _closest(candidates, anchor.replace(day=1), tense(), grace=0).year
-    return f"{year:04d}-{month:02d}"
+    return f"{year:04d}-{month:02d}" if _in_calendar(year) else None
 
 
-def _weekday(groups: Groups, anchor: date, tense: TenseFn) -> str:
+def _weekday(groups: Groups, anchor: date, tense: TenseFn) -> str | None:
     weekday = _WEEKDAYS.index((groups["weekday"] or "")[:3].lower())
     rel = (groups["rel"] or "").lower()
     offsets = [d for d in range(-7, 8) if (anchor.weekday() + d) % 7 == weekday]  # two or three days
@@ -452,19 +480,25 @@ def _weekday(groups: Groups, anchor: date, tense: TenseFn) -> str:
         offset = (
             min(d for d in offsets if d >= 0) if direction == "future" else max(d for d in offsets if d <= 0)
         )
-    return (anchor + timedelta(days=offset)).isoformat()
+    return _shift_unit(anchor, "day", offset)
 
 
-def _shift_unit(anchor: date, unit: str, amount: int) -> str:
-    if unit == "day":
-        return (anchor + timedelta(days=amount)).isoformat()
-    if unit == "week":
-        iso_year, week, _ = (anchor + timedelta(weeks=amount)).isocalendar()
+def _shift_unit(anchor: date, unit: str, amount: int) -> str | None:
+    """The day, ISO week, month or year `amount` units from `anchor`; None if it falls off the calendar."""
+    if unit in ("day", "week"):
+        try:
+            shifted = anchor + timedelta(days=amount * (7 if unit == "week" else 1))
+        except OverflowError:
+            return None
+        if unit == "day":
+            return shifted.isoformat()
+        iso_year, week, _ = shifted.isocalendar()
         return f"{iso_year:04d}-W{week:02d}"
     if unit == "month":
         index = anchor.year * 12 + anchor.month - 1 + amount
-        return f"{index // 12:04d}-{index % 12 + 1:02d}"
-    return f"{anchor.year + amount:04d}"
+        return f"{index // 12:04d}-{index % 12 + 1:02d}" if _in_calendar(index // 12) else None
+    year = anchor.year + amount
+    return f"{year:04d}" if _in_calendar(year) else None
 
 
 def _closest(candidates: list[date], anchor: date, direction: Direction, grace: int) -> date:
@@ -563,7 +597,10 @@ def _fallback(text: str, start: int, end: int, anchor: date) -> Iterator[DateMen
     span = text[start:end]
     if not _FALLBACK_GATE.search(span) or _DURATION_HINT.search(span):
         return
-    result = _parse_with_dateparser(span, anchor)
+    try:
+        result = _parse_with_dateparser(span, anchor)
+    except (OverflowError, ValueError):  # its relative base at either end of the calendar
+        return
     if result is not None:
         yield DateMention(text=span, value=result, start=start, end=end)
 

@@ -16,7 +16,7 @@ from typing import Literal, NoReturn, TypeVar
 import aiohttp
 import charset_normalizer
 from aiohttp.abc import AbstractResolver
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from charset_normalizer import CharsetMatch
 from yarl import URL
 
@@ -52,7 +52,11 @@ SNIFF_BYTES = 512  # what browsers look at (WHATWG MIME sniffing)
 PRESCAN_BYTES = 4096  # <meta charset> must sit early in <head>; browsers scan the first 1024 bytes
 DETECT_SAMPLE_BYTES = 200_000
 _CHUNK = 64 * 1024
-_HOST_CHARS = re.compile(r"^[A-Za-z0-9._\-]+$")  # after IDNA encoding; IPv6 literals are checked apart
+# A host name after IDNA encoding (IPv6 literals are checked apart): labels of 1-63 letters, digits, hyphens
+# (and underscores, which real hosts use), at most 253 characters (RFC 1035 §2.3.4), one final dot allowed.
+# The system resolver's IDNA codec raises a bare UnicodeError on anything longer or empty.
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_\-]{1,63}")
+MAX_HOST_CHARS = 253
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
 # Browsers decode these labels with a superset codec; pages labelled latin-1 routinely contain cp1252 quotes.
@@ -167,6 +171,8 @@ class Fetcher:
             raise InvalidUrlError() from exc
         except (aiohttp.ClientPayloadError, HttpProcessingError) as exc:
             raise UpstreamError("That site sent a broken response.") from exc
+        except aiohttp.ClientResponseError as exc:
+            raise _unreadable_response(exc) or UnreachableError() from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise UnreachableError() from exc
 
@@ -246,6 +252,25 @@ class Fetcher:
         return body, sniffed
 
 
+def _unreadable_response(exc: aiohttp.ClientResponseError) -> BriefError | None:
+    """The site answered, but with a status line or headers aiohttp's parser refused (it raises them as a
+    ClientResponseError caused by an HttpProcessingError): that is the site's fault, not unreachability."""
+    causes = []
+    cause = exc.__cause__
+    while cause is not None and len(causes) < 5:
+        causes.append(cause)
+        cause = cause.__cause__
+    if not any(isinstance(c, HttpProcessingError) for c in causes):
+        return None
+    # aiohttp's parser caps a line at 8190 bytes (LineTooLong) and the number of headers (a plain
+    # BadHttpMessage that says so): the response is too large; anything else it refused is malformed.
+    if any(isinstance(c, LineTooLong) for c in causes):
+        return TooLargeError("That site sent a header or status line longer than I accept.")
+    if any("too many headers" in str(c).lower() for c in causes):
+        return TooLargeError("That site sent more headers than I accept.")
+    return UpstreamError("That site sent a broken response (its status line or headers are malformed).")
+
+
 def parse_fetchable_url(url: str | URL) -> URL:
     """Parse and check a URL the bot may fetch: http(s), a plausible host, no credentials."""
     try:
@@ -257,9 +282,23 @@ def parse_fetchable_url(url: str | URL) -> URL:
     if parsed.raw_user is not None or parsed.raw_password is not None:
         raise InvalidUrlError("I don't open links that carry a user name or password.")
     host = parsed.raw_host
-    if ":" not in host and not _HOST_CHARS.match(host):  # ':' only in IPv6 literals, which yarl validated
-        raise InvalidUrlError()
+    if ":" not in host and not is_valid_hostname(host):  # ':' only in IPv6 literals, which yarl validated
+        raise InvalidUrlError("That link's site name isn't a valid host name.")
     return parsed
+
+
+def is_valid_hostname(host: str) -> bool:
+    """Whether an (IDNA-encoded) host name can be looked up: see _HOST_LABEL; punycode labels must decode."""
+    labels = host.removesuffix(".").split(".")
+    if len(host.removesuffix(".")) > MAX_HOST_CHARS or not all(map(_HOST_LABEL.fullmatch, labels)):
+        return False
+    for label in labels:
+        if label[:4].lower() == "xn--":
+            try:
+                label.encode("ascii").decode("idna")
+            except UnicodeError:
+                return False
+    return True
 
 
 def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:

@@ -5,14 +5,17 @@ aiohttp freezes its router once started, so one catch-all route looks paths up i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import ipaddress
 import socket
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -132,3 +135,44 @@ def compress(raw: bytes, encoding: str) -> bytes:
     if encoding == "deflate":
         return zlib.compress(raw)  # HTTP "deflate" is the zlib format (RFC 9110)
     raise ValueError(f"unknown encoding {encoding!r}")
+
+
+@contextlib.asynccontextmanager
+async def raw_http_server(host: str, response: bytes) -> AsyncIterator[str]:
+    """A server on `host` that answers every request with `response` byte for byte, for what aiohttp's own
+    server refuses to send (a malformed status line, thousands of headers); yields its base URL."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(response)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client gave up first: that is what some tests expect
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, host, 0)
+    try:
+        yield f"http://{host}:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+class EveryNameIsLocal(AbstractResolver):
+    """Answers every name with one loopback address: a host the fetcher wrongly accepts reaches only that."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.asked: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.asked.append(host)
+        return [ResolveResult(hostname=host, host=self.address, port=port, family=socket.AF_INET, proto=0,
+                              flags=0)]  # fmt: skip
+
+    async def close(self) -> None:
+        pass

@@ -1,5 +1,6 @@
 """Topic alerts in one process: a local feed server, the real fetcher and store, a recording sink."""
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,3 +151,60 @@ async def test_pending_alerts_are_replayed_on_start(store: Store, fetch_settings
         await watcher.stop()
     assert sink.delivered == [queued]
     assert await store.pending_deliveries() == []
+
+
+async def test_a_feed_that_cannot_be_parsed_backs_off_and_is_disabled_without_tracebacks(
+    page_server: PageServer, fetch_settings: FetchSettings, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A NUL in the encoding name makes feedparser itself raise (ValueError from codecs.lookup), when no
+    # charset in the Content-Type outranks it.
+    body = rss20("Valley", [FLOOD]).replace('encoding="utf-8"', 'encoding="utf\x00-8"')
+    broken = FeedServer(page_server).feed("/broken.xml", body, content_type="application/rss+xml")
+    clock, sink = FakeClock(), RecordingSink()
+    await store.add_subscription("slack", "C1", "floods", created_by="U1", created_at=0.0, digest=None)
+    seen: list[tuple[int, str | None, bool]] = []
+    waits: list[timedelta] = []
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(
+            store, fetcher, FakeBriefer(), sink, AlertSettings(default_feeds=(broken,)), poll_clock=clock
+        )
+        await watcher.refresh()
+        for _ in range(8):  # the default policy disables a feed after 8 failures in a row
+            assert await watcher.poll_due() == 1
+            row = await store.feed_state(broken)
+            assert row is not None
+            seen.append((row.failures, row.last_error, row.disabled))
+            waits.append(datetime.fromtimestamp(row.next_poll_at, UTC) - clock.at)
+            clock.at += timedelta(hours=7)  # past the longest backoff (6 h ± 10%)
+        assert await watcher.poll_due() == 0, "disabled: no longer polled"
+    assert seen == [(n, "not_a_feed", n == 8) for n in range(1, 9)]
+    assert waits[0] < waits[1] < waits[2], "backoff grows"
+    [notice] = sink.delivered
+    assert "I stopped checking the feed" in notice.payload["notice"]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_one_broken_item_does_not_hide_the_good_ones(
+    page_server: PageServer, fetch_settings: FetchSettings, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken_item = Entry("Storm BROKEN warning", "http://[bad", summary="Wind BROKEN")
+    serving = [OLD]
+    url = FeedServer(page_server).feed(
+        "/main.xml", lambda _n: rss20("Valley", serving).replace("BROKEN", "&#xD800; &#99999999999;")
+    )
+    clock, sink, briefer = FakeClock(), RecordingSink(), FakeBriefer()
+    await store.add_subscription("slack", "C1", "floods", created_by="U1", created_at=0.0, digest=None)
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(
+            store, fetcher, briefer, sink, AlertSettings(default_feeds=(url,)), poll_clock=clock
+        )
+        await watcher.refresh()
+        await watcher.poll_due()  # the baseline
+        clock.at += timedelta(hours=1)
+        serving[:] = [broken_item, FLOOD, OLD]
+        await watcher.poll_due()
+    assert [d.payload["query"] for d in sink.delivered] == ["floods"]
+    assert briefer.urls == [FLOOD.link]
+    row = await store.feed_state(url)
+    assert row is not None and (row.failures, row.last_error) == (0, None)
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

@@ -50,6 +50,9 @@ def test_brief_stdin_as_json() -> None:
         (("brief", "http://127.0.0.1:9/"), "blocked_address"),
         (("brief", "http://169.254.169.254/latest/meta-data/"), "blocked_address"),
         (("brief", "http://[::1]:9/"), "blocked_address"),
+        (("brief", "http://" + "a" * 64 + ".localhost/"), "invalid_url"),  # was internal_error, from IDNA
+        (("brief", "http://a..localhost/"), "invalid_url"),
+        (("brief", "http://127.0.0.1:9/\udcae"), "blocked_address"),  # a lone surrogate in the path
     ],
 )
 def test_errors_are_one_friendly_line(args: tuple[str, ...], code: str) -> None:
@@ -136,3 +139,18 @@ def test_defaults_without_global_options() -> None:
 
     args = build_parser().parse_args(["run"])
     assert (args.config, args.verbose) == (None, False)
+
+
+@pytest.mark.parametrize(("encoding", "as_json"), [("ascii:strict", True), ("latin-1:strict", False)])
+def test_brief_writes_utf8_whatever_the_locale(encoding: str, as_json: bool) -> None:
+    # The page has curly quotes and accents; an ASCII or Latin-1 stdout used to fail on them (internal_error).
+    text = EXAMPLE.read_text(encoding="utf-8").replace("Helsinki", "Helsinki\u2019s \u00e9t\u00e9")
+    result = subprocess.run(
+        [BRIEFBOT, "brief", "-", *(["--json"] if as_json else [])],
+        check=False, input=text.encode("utf-8"), capture_output=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": encoding},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode("utf-8")  # strict
+    title = json.loads(out)["title"] if as_json else out.splitlines()[0]
+    assert title == "Helsinki\u2019s \u00e9t\u00e9 and Tallinn sign deal to study undersea rail tunnel"

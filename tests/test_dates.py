@@ -1,9 +1,14 @@
 """Key dates: granularity, relative resolution, tense, false friends and offsets, on sentences of our own."""
 
+import functools
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from spacy.tokens import Doc
 
 from bot.dates import find_dates, stamped_publication
 from bot.models import DateMention
@@ -290,3 +295,71 @@ def test_inline_time_stamps_of_a_copied_page_are_furniture() -> None:
 )
 def test_a_publication_stamp_in_pasted_text_is_found(text: str, expected: date | None) -> None:
     assert stamped_publication(text) == expected
+
+
+# --- the ends of the calendar: a hostile or mistaken publication date must never raise ---
+
+# Every relative form the rules resolve, and a wire dateline: each adds or subtracts days, weeks, months
+# or years from the publication date, or looks at the years on either side of it.
+EVERY_RELATIVE_FORM = (
+    "WASHINGTON, January 1 (Reuters) -- Officials said on Monday they met yesterday, will meet tomorrow and "
+    "met again today. They met last week, meet next week and this week. Sales rose last month and will rise "
+    "next month; last year and next year too, by year-end and since the end of the year. In June last year "
+    "and January next year prices rose. Last October and next March, the council met. It happened in June. "
+    "On Friday, last Friday and next Monday they voted. Two years ago, 3 weeks ago, 10 days ago and 999999 "
+    "days ago. It opened 1000 weeks ago and the following month it closed. Last Christmas, next Halloween, "
+    "this Thanksgiving and on New Year's Eve they met. On Memorial Day, Labor Day and Election Day too. On "
+    "December 31 and January 1 and Sept. 9 they met. That year, two years earlier, they had said so."
+)
+CALENDAR_ENDS = [
+    date.min,
+    date(1, 1, 7),
+    date(1, 12, 31),
+    date(2, 1, 1),
+    date(9998, 12, 31),
+    date(9999, 1, 1),
+    date(9999, 12, 25),
+    date.max,
+]
+_VALUE = r"\d{4}(-W\d\d|-\d\d(-\d\d)?)?"
+
+
+def check_values(found: list[DateMention], text: str) -> None:
+    for mention in found:
+        assert re.fullmatch(_VALUE, mention.value), mention
+        assert mention.value[:4] != "0000", mention
+        assert text[mention.start : mention.end] == mention.text
+
+
+@pytest.mark.parametrize("published", CALENDAR_ENDS, ids=str)
+def test_relative_dates_at_the_ends_of_the_calendar_are_skipped_not_raised(published: date) -> None:
+    found = dates_in(EVERY_RELATIVE_FORM, published)
+    check_values(found, EVERY_RELATIVE_FORM)
+    assert len(found) >= 20, "the dates that fit in the calendar are still found"
+
+
+def test_what_falls_off_the_calendar_is_not_a_date() -> None:
+    assert values("It ended yesterday and starts tomorrow.", date.max) == {"yesterday": "9999-12-30"}
+    assert values("It ended yesterday and starts tomorrow.", date.min) == {"tomorrow": "0001-01-02"}
+    assert "next year" not in values("Prices will rise next year.", date.max)
+    assert "last Christmas" not in values("They met last Christmas.", date(1, 6, 1))
+
+
+def test_counts_too_large_for_the_calendar_are_skipped() -> None:
+    for count in ("99999999", "123456789012", "9" * 5000):  # the last is more digits than Python reads
+        text = f"It began {count} days ago and {count} years ago, and {count} years earlier."
+        found = dates_in(text)
+        check_values(found, text)
+        assert not any(count in m.text for m in found)
+
+
+@settings(max_examples=150, deadline=None)
+@given(published=st.dates())
+def test_any_publication_date_resolves_every_relative_form(published: date) -> None:
+    found = find_dates(every_form_doc(), published)  # parsed once: only the date varies
+    check_values(found, EVERY_RELATIVE_FORM)
+
+
+@functools.cache
+def every_form_doc() -> Doc:
+    return get_pipeline()(EVERY_RELATIVE_FORM)

@@ -124,8 +124,14 @@ def test_html_to_text_separates_blocks_and_decodes_entities() -> None:
         (rss20("W", [BRIDGE, FERRY]).encode()[:-60], "stops in the middle"),
         (rss20("W", [BRIDGE, FERRY]).encode()[:200], "stops in the middle"),
         (b"", ""),
+        # feedparser itself fails on these; that is the feed's failure, not the bot's
+        (rss20("W", [BRIDGE]).replace('encoding="utf-8"', 'encoding="utf\x00-8"').encode(), "broken"),
+        (  # _fix_char_refs reads ASCII-compatible encodings only
+            rss20("W", [BRIDGE]).replace("reopens", "&#xD800;").replace("utf-8", "utf-16").encode("utf-16"),
+            "broken",
+        ),
     ],
-    ids=["garbage", "html", "truncated-late", "truncated-early", "empty"],
+    ids=["garbage", "html", "truncated-late", "truncated-early", "empty", "nul-in-encoding", "utf16-bad-ref"],
 )
 def test_broken_feeds_raise_not_a_feed(data: bytes, fragment: str) -> None:
     with pytest.raises(NotAFeedError) as caught:
@@ -138,6 +144,75 @@ def test_a_complete_feed_with_a_bare_ampersand_is_still_read() -> None:
     body = rss20("W", [BRIDGE, FERRY]).replace("Ferry fares rise", "Ferry & bus fares rise").encode()
     body = body.replace(b"Ferry &amp; bus", b"Ferry & bus")
     assert [i.title for i in parse_feed(body, FEED_URL).items][1] == "Ferry & bus fares rise"
+
+
+# --- hostile items: one bad item spoils neither itself nor the others ---
+
+MIDDLE = Entry("Middle TITLE", "https://news.example/2021/middle", "urn:uuid:middle", "Body TITLE", WHEN)
+
+
+def with_middle(name: str, raw_title: str = "", raw_link: str | None = None) -> bytes:
+    """A feed of BRIDGE, MIDDLE and FERRY in format `name`, with raw XML in MIDDLE's title and summary."""
+    body = BUILDERS[name]("W", [BRIDGE, MIDDLE, FERRY]).replace("TITLE", raw_title)
+    if raw_link is not None:
+        body = body.replace(MIDDLE.link or "", raw_link)
+    return encoded(name, body)
+
+
+def check_the_others(items: list[FeedItem]) -> FeedItem:
+    assert [items[0].title, items[2].title] == ["Harbour bridge reopens", "Ferry fares rise"]
+    assert [items[0].link, items[2].link] == [BRIDGE.link, FERRY.link]
+    return items[1]
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("&#xD800;", "\ufffd"),  # a surrogate: feedparser's chr(...).encode() raised
+        ("&#xdfff;", "\ufffd"),
+        ("&#55296;", "\ufffd"),
+        ("&#x110000;", "\ufffd"),  # past Unicode: chr() raised
+        ("&#99999999999;", "\ufffd"),  # too big for C: OverflowError
+        ("&#x" + "f" * 40 + ";", "\ufffd"),
+        ("&#0;", "\ufffd"),
+        ("&amp;#xD800;", "\ufffd"),  # the same inside escaped HTML
+        ("&#x263A;", "\u263a"),  # a valid reference is untouched
+        ("a\x00b", "ab"),  # control characters show as nothing
+        ("a\x01\x1bb", "ab"),
+    ],
+)
+def test_a_hostile_character_reference_or_control_spoils_no_item(name: str, raw: str, shown: str) -> None:
+    middle = check_the_others(parse_feed(with_middle(name, raw), FEED_URL).items)
+    assert middle.title == f"Middle {shown}"
+    if name != "rss091":  # RSS 0.91 has no HTML summaries
+        assert middle.summary == f"Body {shown}"
+    middle.title.encode("utf-8")  # never a lone surrogate
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize(
+    "link",
+    ["http://[bad", "http://[::1", "https://news.example:99999/x", "https://news.example:port/x", "http://"],
+)
+def test_an_unusable_link_leaves_its_item_without_one(name: str, link: str) -> None:
+    items = parse_feed(with_middle(name, raw_link=link), FEED_URL).items
+    middle = check_the_others(items)
+    assert middle.link is None and middle.title == "Middle"
+    assert middle.key.startswith("title:"), "identified by its title instead"
+    assert len({i.key for i in items}) == 3
+
+
+@pytest.mark.parametrize("link", ["http://[bad", "https://news.example:99999/"])
+def test_an_unusable_channel_link_is_ignored(link: str) -> None:
+    items = parse_feed(rss20("W", [BRIDGE, FERRY], link=link).encode(), FEED_URL).items
+    assert [i.link for i in items] == [BRIDGE.link, FERRY.link]
+
+
+def test_lone_surrogates_in_a_text_feed_become_replacement_characters() -> None:
+    body = rss20("W", [BRIDGE, MIDDLE, FERRY]).replace("TITLE", "\udcae")
+    middle = check_the_others(parse_feed(body, FEED_URL).items)
+    assert middle.title == "Middle \ufffd"
 
 
 # --- item identity ---

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
-from pageserver import FALLBACK_HOST, PageServer
+from pageserver import FALLBACK_HOST, EveryNameIsLocal, PageServer, raw_http_server
 
 from bot.config import FetchSettings
 from bot.errors import (
@@ -498,6 +498,35 @@ async def test_redirect_to_name_resolving_inside_refused(
     assert internal_server.requests == []
 
 
+# A response aiohttp's parser refuses is the site's fault, told honestly: not "unreachable".
+_OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+_BODY = b"Content-Length: 2\r\n\r\nhi"
+
+
+@pytest.mark.parametrize(
+    ("response", "error", "words"),
+    [
+        (
+            _OK_HEAD + b"".join(b"X-Filler-%d: v\r\n" % i for i in range(10_000)) + _BODY,
+            TooLargeError,
+            "headers",
+        ),
+        (_OK_HEAD + b"X-Huge: " + b"a" * 1_000_000 + b"\r\n" + _BODY, TooLargeError, "longer"),
+        (b"HTTP/1.1 200 " + b"O" * 100_000 + b"\r\n" + _BODY, TooLargeError, "longer"),
+        (b"HELLO THERE\r\n\r\n", UpstreamError, "malformed"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\nhi", UpstreamError, "malformed"),
+    ],
+    ids=["10k-headers", "1MB-header", "long-status", "not-http", "bad-length"],
+)
+async def test_unreadable_response_heads_get_honest_codes(
+    page_server: PageServer, fetcher: Fetcher, response: bytes, error: type, words: str
+) -> None:
+    async with raw_http_server(page_server.host, response) as base_url:
+        with pytest.raises(error) as caught:
+            await fetcher.fetch(base_url + "/")
+    assert words in caught.value.message
+
+
 # --- URLs -----------------------------------------------------------------------------------------------
 
 
@@ -520,6 +549,51 @@ async def test_redirect_to_name_resolving_inside_refused(
     ],
 )
 async def test_invalid_urls_refused(fetcher: Fetcher, url: str) -> None:
+    with pytest.raises(InvalidUrlError):
+        await fetcher.fetch(url)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "a" * 64 + ".localhost",  # a label over 63 characters: the IDNA codec raised a bare UnicodeError
+        "b" * 64,
+        ".".join(["c" * 60] * 5),  # 304 characters in all, over 253
+        "a..b",  # an empty label
+        ".example.test",
+        "example.test..",
+        "xn--zz.example",  # punycode that decodes to nothing
+        "xn--.example",
+        "xn--a-ecp.example",  # punycode whose decoding holds a dot ("a⒈")
+        "ü" * 64 + ".example",  # too long once IDNA-encoded
+    ],
+)
+async def test_hosts_that_are_no_host_names_are_invalid_urls(
+    page_server: PageServer, fetch_settings: FetchSettings, host: str
+) -> None:
+    dns = EveryNameIsLocal(page_server.host)
+    with pytest.raises(InvalidUrlError):
+        await fetch_with(fetch_settings, f"http://{host}:{page_server.port}/", resolver=dns)
+    assert dns.asked == [] and page_server.requests == []
+
+
+@pytest.mark.parametrize(
+    "host", ["a" * 63 + ".test", "news.test.", "under_score.test", "bücher.test", "-dash-.test", "x" * 63]
+)
+async def test_unusual_but_valid_host_names_are_fetched(
+    page_server: PageServer, fetch_settings: FetchSettings, host: str
+) -> None:
+    page_server.page("/p", ARTICLE)
+    page = await fetch_with(
+        fetch_settings, f"http://{host}:{page_server.port}/p", resolver=EveryNameIsLocal(page_server.host)
+    )
+    assert "harbour bridge reopened" in page.text
+
+
+async def test_a_redirect_to_an_over_long_host_is_an_invalid_url(
+    page_server: PageServer, fetcher: Fetcher
+) -> None:
+    url = page_server.redirect("/out", "http://" + "a" * 70 + ".localhost/")
     with pytest.raises(InvalidUrlError):
         await fetcher.fetch(url)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import logging
 import re
 import time
 import unicodedata
@@ -33,6 +34,9 @@ import feedparser
 from bot.chat.links import canonical_url
 from bot.errors import NotAFeedError
 from bot.fetch import FetchedFeed
+from bot.sanitize import scrub
+
+log = logging.getLogger(__name__)
 
 MAX_SUMMARY_CHARS = 2000  # matching reads title + summary; a whole article in <description> is not needed
 MAX_TITLE_CHARS = 500
@@ -42,6 +46,12 @@ _BLOCK_TAGS = frozenset(
     "p br div li ul ol tr td th h1 h2 h3 h4 h5 h6 blockquote section article figure figcaption hr".split()
 )
 _SPACES = re.compile(r"\s+")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")  # no text shows them; whitespace ones stay spaces
+# Numeric character references, also as escaped inside escaped HTML ("&amp;#xD800;"): feedparser's lenient
+# parser turns them into characters with chr(), which raises on surrogates, on numbers past U+10FFFF and
+# on numbers too long for C; `_fix_char_refs` makes those U+FFFD before feedparser sees them.
+_CHAR_REF = re.compile(rb"&(?:amp;|#38;|#x26;)?#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
+_VALID_REF = b"&#xFFFD;"
 
 
 @dataclass(frozen=True)
@@ -99,11 +109,20 @@ def parse_feed(
     HTTP Content-Type named, which outranks the XML declaration (RFC 7303). Without it the document's own
     declaration or BOM decides: a bare `text/xml` would otherwise mean US-ASCII, which nobody means.
     """
-    result = _feedparser_parse(data, charset)
+    try:
+        result = _feedparser_parse(data, charset)
+    except Exception as exc:  # a fault of the lenient parser on hostile input: this feed's, not ours
+        log.warning("feed %s: the parser failed: %s: %s", url, type(exc).__name__, exc)
+        raise NotAFeedError("That feed can't be read: its XML is broken.") from None
     _raise_unless_feed(result)
     channel = result.get("feed", {})
     base = base_url or url
-    items = [_item(entry, base) for entry in result.get("entries", [])]
+    items = []
+    for position, entry in enumerate(result.get("entries", [])):
+        try:
+            items.append(_item(entry, base))
+        except Exception as exc:  # one broken item must not hide the feed's good ones
+            log.warning("feed %s: item %d skipped: %s: %s", url, position, type(exc).__name__, exc)
     home = _http_link(channel.get("link"), base)
     return ParsedFeed(
         title=_plain(channel.get("title", ""), MAX_TITLE_CHARS),
@@ -113,7 +132,8 @@ def parse_feed(
 
 def _feedparser_parse(data: str | bytes, charset: str | None) -> Any:
     if isinstance(data, str):
-        data, charset = data.encode("utf-8"), "utf-8"
+        data, charset = scrub(data).encode("utf-8"), "utf-8"
+    data = _fix_char_refs(data)
     headers = {"content-type": f"application/xml; charset={charset}"} if charset else {}
     # A stream, never a str or bytes: feedparser treats a string as a URL to fetch or a file to open.
     # No content-location either: feedparser would then turn relative GUIDs into links; we resolve links.
@@ -132,6 +152,26 @@ def _raise_unless_feed(result: Any) -> None:
         detail = "it stops in the middle" if truncated else "its XML is broken"
         raise NotAFeedError(f"That feed can't be read: {detail} ({where}).")
     # Otherwise a complete feed with a sloppy spot (a bare "&"): feedparser's lenient parser recovered it.
+
+
+def _fix_char_refs(data: bytes) -> bytes:
+    """The document with every character reference that names no character (see _CHAR_REF) as U+FFFD.
+
+    Only ASCII-compatible encodings are covered (a UTF-16 feed's references are not seen): what slips
+    through makes feedparser fail, which parse_feed reports as a feed that can't be read.
+    """
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        digits, base = (match[1], 16) if match[1] is not None else (match[2], 10)
+        if len(digits.lstrip(b"0")) <= 7 and _names_a_character(int(digits, base)):
+            return match[0]
+        return _VALID_REF
+
+    return _CHAR_REF.sub(fix, data) if b"&" in data else data
+
+
+def _names_a_character(code: int) -> bool:
+    return 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
 
 
 @dataclass(frozen=True)
@@ -200,14 +240,22 @@ def _digest(*parts: str) -> str:
 
 
 def _is_absolute_http(link: str | None) -> bool:
-    return bool(link) and urlsplit(link or "").scheme in ("http", "https")
+    try:
+        return bool(link) and urlsplit(link or "").scheme in ("http", "https")
+    except ValueError:
+        return False
 
 
 def _http_link(link: str | None, base: str) -> str | None:
+    """An absolute http(s) link, or None for anything unusable ("http://[bad", a port past 65535)."""
     if not link:
         return None
-    absolute = urljoin(base, link.strip())
-    parts = urlsplit(absolute)
+    try:
+        absolute = urljoin(base, scrub(link.strip()))
+        parts = urlsplit(absolute)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no port
+    except ValueError:
+        return None
     return absolute if parts.scheme in ("http", "https") and parts.hostname else None
 
 
@@ -218,7 +266,7 @@ def _text_of(entry: Any, field: str) -> str:
 
 
 def _plain(text: str, limit: int) -> str:
-    text = _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", _CONTROLS.sub("", scrub(text))).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

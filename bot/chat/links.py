@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bot.sanitize import scrub
+
 # Stops at whitespace, quotes and brackets; trailing sentence punctuation is trimmed afterwards.
 _URL = re.compile(r"""https?://[^\s<>"'`\[\]{}|\\^]+""", re.IGNORECASE)
 _TRAILING = ".,;:!?)'\"’”"
@@ -37,11 +39,24 @@ def find_links(text: str, limit: int) -> list[str]:
 
 
 def canonical_url(url: str) -> str:
-    """Same article, same key: lower-case scheme and host, no fragment, no tracking parameters."""
-    parts = urlsplit(url.strip())
+    """Same article, same key: lower-case scheme and host, no fragment, no tracking parameters.
+
+    Total on any string, since it keys what strangers paste: a URL urlsplit refuses ("http://[bad") is its
+    own key, and a port that is no port (":99999") stays as written.
+    """
+    url = scrub(url.strip())  # urlencode encodes to UTF-8: a lone surrogate would raise there
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     query = urlencode(
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)]
     )
     host = (parts.hostname or "").lower()
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+        host = parts.netloc.rpartition("@")[2].lower()
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
