@@ -1,7 +1,7 @@
 """Speed benchmark: ms per article by stage (median, p95), whole pipeline, batch articles/s on both cores,
 peak memory and start-up time, on ~60 KB news pages built from the dev articles (bench/pages.py).
 
-Run: .venv/bin/python bench/speed.py [--articles N] [--baseline]
+Run: .venv-bench/bin/python bench/speed.py [--articles N] [--baseline]
 --baseline also times, in the same run, the naive stack (trafilatura + stock sumy LexRank + full spaCy
 pipeline + dateparser.search_dates) and newspaper4k's parse (no nlp(): it downloads NLTK data).
 """

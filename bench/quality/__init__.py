@@ -1,1 +1,4 @@
-"""Scores `briefbot batch` output on the dev sets; one command: `.venv/bin/python bench/quality/run.py`."""
+"""Scores `briefbot batch` output on the dev sets.
+
+One command: `.venv-bench/bin/python bench/quality/run.py`.
+"""

@@ -1,8 +1,8 @@
 """Quality and speed of `briefbot batch` on the dev sets, baselines computed in the same run.
 
-    .venv/bin/python bench/quality/run.py               # writes bench/results/quality.md and bench/README.md
-    .venv/bin/python bench/quality/run.py --quick       # first rows of each set, few pages; prints only
-    .venv/bin/python bench/quality/run.py --ablations   # plus the tuning rows (direct library calls)
+    .venv-bench/bin/python bench/quality/run.py              # writes results/quality.md, bench/README.md
+    .venv-bench/bin/python bench/quality/run.py --quick      # first rows of each set, few pages; prints only
+    .venv-bench/bin/python bench/quality/run.py --ablations  # plus the tuning rows (direct library calls)
 
 Every dev row becomes one `briefbot batch` input line; the product's numbers come from its output.
 """
@@ -73,9 +73,9 @@ def header(argv: list[str], elapsed: float, state: str) -> list[str]:
     moved = "" if now == state else f" (by the end of the run: {now})"
     return [
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; at the start of the run {state}{moved}; "
-        f"`{shlex.join(['.venv/bin/python', 'bench/quality/run.py', *argv])}`; {elapsed / 60:.1f} min in "
-        f"all; load average {os.getloadavg()[0]:.1f} at the end; {platform.machine()}, {os.cpu_count()} "
-        f"cores, Python {platform.python_version()}.",
+        f"`{shlex.join(['.venv-bench/bin/python', 'bench/quality/run.py', *argv])}`; "
+        f"{elapsed / 60:.1f} min in all; load average {os.getloadavg()[0]:.1f} at the end; "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
     ]
 
 
