@@ -14,7 +14,7 @@ import discord
 
 from bot.chat.model import Notice
 from bot.models import Actor, Briefing, DateMention
-from bot.render import human_date, key_dates, top_actors
+from bot.render import TRUNCATED_NOTE, human_date, key_dates, top_actors
 
 # Discord's documented embed limits. Discord counts UTF-16 code units, so we do too (an emoji counts twice).
 TITLE_LIMIT = 256
@@ -90,6 +90,8 @@ def footer_text(briefing: Briefing) -> str:
         parts.append(host.removeprefix("www."))
     if briefing.published:
         parts.append(f"published {human_date(briefing.published.isoformat())}")
+    if briefing.truncated:
+        parts.append(TRUNCATED_NOTE)
     parts.append("briefed by briefbot")
     return cut(" · ".join(parts), FOOTER_LIMIT)
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from bot.chat.model import Notice
 from bot.models import Briefing
-from bot.render import format_text, human_date, key_dates, top_actors
+from bot.render import TRUNCATED_NOTE, format_text, human_date, key_dates, top_actors
 
 # Slack's documented limits (a 4000-character fallback keeps notifications readable; the hard cap is 40k).
 TITLE_CHARS = 150  # the header limit: a title longer than that is no title
@@ -127,6 +127,8 @@ def _source_block(briefing: Briefing) -> dict[str, Any] | None:
         parts.append("Source: " + _link(briefing.url, escape(host)))
     if briefing.published:
         parts.append(f"Published {human_date(briefing.published.isoformat())}")
+    if briefing.truncated:
+        parts.append(TRUNCATED_NOTE)
     if not parts:
         return None
     text = fit(" · ".join(parts), SECTION_CHARS)

@@ -42,6 +42,8 @@ class BriefingSettings:
     max_actors_shown: int = 6
     max_dates_shown: int = 5
     workers: int = 0  # processes for briefing work; 0 = one per core
+    time_limit_seconds: float = 30.0  # per briefing in a worker process; an overrun is killed, `timeout`
+    memory_limit_mb: int = 2048  # data segment of each worker process; beyond it `too_large`; 0 = none
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ class FetchTimeoutError(BriefError):
     default_message = "That site took too long to answer."
 
 
+class BriefingTimeoutError(FetchTimeoutError):
+    default_message = "That page took too long to brief; it is probably far longer than a news article."
+
+
 class TooLargeError(BriefError):
     code = "too_large"
     default_message = "That page is too large for me to brief."

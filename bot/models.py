@@ -56,6 +56,7 @@ class Article:
     title: str | None = None
     published: date | None = None
     url: str | None = None
+    truncated: bool = False  # the page or text was cut to the caps before briefing (bot.limits)
 
 
 @dataclass(slots=True)
@@ -66,6 +67,7 @@ class Briefing:
     summary: list[str]
     actors: list[Actor] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
+    truncated: bool = False  # only the first part of an over-long article was briefed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class Briefing:
             "summary": list(self.summary),
             "actors": [a.to_dict() for a in self.actors],
             "dates": [d.to_dict() for d in self.dates],
+            "truncated": self.truncated,
         }
 
     @classmethod
@@ -91,6 +94,7 @@ class Briefing:
                 for a in data.get("actors") or []
             ],
             dates=[DateMention(d["text"], d["value"], d["start"], d["end"]) for d in data.get("dates") or []],
+            truncated=bool(data.get("truncated")),
         )
 
 

@@ -17,8 +17,9 @@ from bot.config import Settings
 from bot.dates import find_dates, stamped_publication
 from bot.errors import BadInputError, TooShortError, UnsupportedLanguageError
 from bot.extract import extract_article
+from bot.limits import LONG_RUN, html_cut, text_cut
 from bot.models import Article, Briefing, Source
-from bot.nlp import get_pipeline
+from bot.nlp import annotate, get_pipeline
 from bot.sentences import split_sentences
 from bot.summarize import summarize
 
@@ -101,10 +102,12 @@ def _check_language(words: list[str]) -> None:
 def brief_article(
     article: Article, settings: Settings, *, title_in_text: bool = False, min_words: int = MIN_PAGE_WORDS
 ) -> Briefing:
-    text = article.text
+    cut = text_cut(article.text)
+    text = article.text[:cut]  # a prefix: offsets into it are offsets into the caller's text
     paragraphs = _paragraph_spans(text)
     title = article.title
-    hidden: list[tuple[int, int]] = []  # masked for every stage
+    # masked for every stage; over-long space-free runs cost spaCy's tokenizer quadratic time
+    hidden: list[tuple[int, int]] = [run.span() for run in LONG_RUN.finditer(text)]
     not_summary: list[tuple[int, int]] = []  # visible to actors and dates, never summarized (captions)
     if title_in_text and paragraphs and title is None:
         first = text[slice(*paragraphs[0])]
@@ -131,7 +134,7 @@ def brief_article(
         sentences or visible, max_sentences=settings.summary.sentences, max_chars=settings.summary.max_chars
     )
     summary = [" ".join(strip_dateline(s.text).split()) for s in chosen]
-    doc = get_pipeline()(masked)
+    doc = annotate(masked)
     published = article.published or stamped_publication(masked)
     return Briefing(
         title=title,
@@ -140,13 +143,16 @@ def brief_article(
         summary=summary,
         actors=find_actors(doc, chosen),
         dates=find_dates(doc, published or date.today()),
+        truncated=article.truncated or cut < len(article.text),
     )
 
 
 def brief_source(source: Source, settings: Settings) -> Briefing:
     """Brief pasted text or a fetched page; the one entry point workers run."""
     if source.html is not None:
-        article = extract_article(source.html, url=source.url)
+        cut = html_cut(source.html)
+        article = extract_article(source.html[:cut], url=source.url)
+        article.truncated = cut < len(source.html)
         if source.published:
             article.published = source.published
         return brief_article(article, settings)

@@ -7,6 +7,9 @@ from datetime import date
 
 from bot.models import Actor, Briefing, DateMention
 
+# Shown with a briefing of an article cut to the caps of bot.limits: the summary covers its first part.
+TRUNCATED_NOTE = "Very long article: only its first part was briefed"
+
 
 def human_date(value: str) -> str:
     """ISO value at its granularity → words: "2021-09-09" → "9 September 2021", "2021-01" → "January 2021"."""
@@ -70,4 +73,6 @@ def format_text(briefing: Briefing, *, max_actors: int = 6, max_dates: int = 5) 
         lines += [f"  {human_date(d.value)} ({d.value}): “{d.text}”" for d in dates]
     if briefing.url:
         lines += ["", f"Source: {briefing.url}"]
+    if briefing.truncated:
+        lines.append(TRUNCATED_NOTE)
     return "\n".join(lines)

@@ -29,6 +29,9 @@ from bot.sentences import SumyTokenizer, words
 MIN_WORDS = 6  # shorter "sentences" are fragments, headings or teasers, rarely a summary line
 CENTRALITY_WEIGHT = 0.2  # share of the score given to centrality, the rest to position (chosen on CNN/DM)
 MAX_OVERLAP = 0.6  # a sentence sharing more of its content words with a chosen one is a repeat
+# Centrality compares every pair of sentences; past the first few hundred the position prior (< 1/300)
+# leaves a sentence no chance anyway, so later ones are not rated (news articles run < 150 sentences).
+CENTRALITY_WINDOW = 300
 
 _STOP_WORDS = frozenset(get_stop_words("english"))
 _stem = functools.lru_cache(maxsize=65536)(Stemmer("english"))  # words repeat within and across articles
@@ -80,7 +83,10 @@ def _positions(paragraphs: Sequence[int]) -> list[int]:
 
 def _scores(sentences: Sequence[Sentence], weight: float) -> list[float]:
     """Position prior (1, 1/2, 1/3, ... by distance from the lead) blended with centrality."""
-    central = centrality([s.text for s in sentences]) if weight > 0 else np.zeros(len(sentences))
+    central = np.zeros(len(sentences))
+    if weight > 0:
+        window = sentences[:CENTRALITY_WINDOW]
+        central[: len(window)] = centrality([s.text for s in window])
     positions = _positions([s.paragraph for s in sentences])
     return [(1 - weight) / (pos + 1) + weight * float(c) for pos, c in zip(positions, central, strict=True)]
 

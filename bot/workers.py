@@ -1,69 +1,100 @@
-"""Runs the blocking briefing pipeline off the event loop.
+"""Runs the blocking briefing pipeline off the event loop, each briefing bounded in time and memory.
 
-Batch mode and the bot use a process pool (one process per core, models loaded once per process by the
-initializer); a one-shot `briefbot brief` uses a single thread, since starting a process and loading the
-models a second time would double its start-up time.
+The bot and batch mode use a pebble process pool (one process per core, models loaded once per process
+by the initializer). A briefing that overruns `time_limit_seconds` has its process killed; pebble starts a
+replacement, so the pool is never short, and the user gets a `timeout`. Each process has a ceiling on its
+data segment (`memory_limit_mb`): an allocation beyond it is a MemoryError, answered `too_large`. Workers
+exit by themselves when briefbot is gone, however it died (bot.worker_process).
+
+A one-shot `briefbot brief` uses a single thread: starting a process and loading the models a second time
+would double its start-up time, and its input is bounded by the caps of bot.limits all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+import signal
+from concurrent.futures import ThreadPoolExecutor
 from typing import Self
 
+from pebble import ProcessExpired, ProcessPool
+
 from bot.config import Settings
+from bot.errors import BriefingTimeoutError, TooLargeError
 from bot.models import Briefing, Source
+from bot.worker_process import brief, load_models, start_worker
 
 log = logging.getLogger(__name__)
 
 
-def _load_models() -> None:
-    """Import and load everything a briefing needs, so the first real request pays nothing extra."""
-    from bot import pipeline  # noqa: PLC0415 - imported here so the parent process stays light
-
-    pipeline.warm_up()
-
-
-def _brief(source: Source, settings: Settings) -> Briefing:
-    from bot.pipeline import brief_source  # noqa: PLC0415 - already imported by _load_models
-
-    return brief_source(source, settings)
+def _what(source: Source) -> str:
+    return source.url or f"pasted text ({len(source.text or source.html or '')} characters)"
 
 
 class BriefingWorkers:
-    """An executor for briefings; `brief()` raises the pipeline's BriefError for user-caused failures."""
+    """Briefings off the event loop; `brief()` raises the pipeline's BriefError for user-caused failures."""
 
-    def __init__(self, executor: Executor, settings: Settings) -> None:
-        self._executor = executor
+    def __init__(self, settings: Settings, *, pool: ProcessPool | None = None, count: int = 1) -> None:
         self._settings = settings
+        self._pool = pool
+        self._count = count
+        self._thread = None if pool else ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing")
 
     @classmethod
     def in_processes(cls, settings: Settings, processes: int = 0) -> Self:
         count = processes or settings.briefing.workers or os.cpu_count() or 1
-        # forkserver: never fork a process that already runs an event loop and threads.
-        context = multiprocessing.get_context("forkserver")
-        executor = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_load_models)
-        return cls(executor, settings)
+        pool = ProcessPool(
+            max_workers=count,
+            initializer=start_worker,
+            initargs=(os.getpid(), settings.briefing.memory_limit_mb),
+            # forkserver: never fork a process that already runs an event loop and threads.
+            context=multiprocessing.get_context("forkserver"),
+        )
+        return cls(settings, pool=pool, count=count)
 
     @classmethod
     def in_thread(cls, settings: Settings) -> Self:
-        return cls(ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing"), settings)
+        return cls(settings)
 
     async def warm_up(self) -> None:
-        """Load the models now (in every process) rather than on the first request."""
-        loop = asyncio.get_running_loop()
-        count = getattr(self._executor, "_max_workers", 1)
-        await asyncio.gather(*(loop.run_in_executor(self._executor, _load_models) for _ in range(count)))
+        """Load the models now rather than on the first request (each process loads them as it starts)."""
+        if self._pool is None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, load_models)
+            return
+        pool = self._pool
+        await asyncio.gather(*(asyncio.wrap_future(pool.schedule(load_models)) for _ in range(self._count)))
 
     async def brief(self, source: Source) -> Briefing:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _brief, source, self._settings)
+        if self._pool is None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread, brief, source, self._settings)
+        limit = self._settings.briefing.time_limit_seconds
+        future = self._pool.schedule(brief, args=(source, self._settings), timeout=limit)
+        try:
+            return await asyncio.wrap_future(future)
+        except concurrent.futures.TimeoutError:
+            log.warning("briefing of %s over its time limit (%ss): worker replaced", _what(source), limit)
+            raise BriefingTimeoutError() from None
+        except MemoryError:
+            log.warning("briefing of %s over the worker memory limit", _what(source))
+            raise TooLargeError() from None
+        except ProcessExpired as error:
+            if error.exitcode != -signal.SIGKILL:  # a crash is a fault, not the user's doing
+                raise
+            log.warning("briefing worker killed on %s (out of memory?): replaced", _what(source))
+            raise TooLargeError() from None
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._pool is None:
+            assert self._thread is not None
+            self._thread.shutdown(wait=True, cancel_futures=True)
+            return
+        self._pool.stop()
+        self._pool.join()
 
     async def __aenter__(self) -> Self:
         return self

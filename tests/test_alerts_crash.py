@@ -10,6 +10,7 @@ from pathlib import Path
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
+from processes import descendants, still_running
 
 from bot.store import Delivery, Store
 
@@ -75,8 +76,12 @@ async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
             0, Entry("Helsinki and Tallinn to study a rail tunnel", article, summary="Tunnel study.")
         )
         await slack.wait_for_calls("chat.postMessage", 1, timeout=WAIT)
+    helpers = descendants(bot.pid)  # briefing workers, their forkserver, the resource tracker
+    assert len(helpers) >= 3, helpers
     bot.send_signal(signal.SIGKILL)
     await bot.wait()
+    orphans = await still_running(helpers, wait=30)
+    assert not orphans, f"processes of the killed bot are still running: {orphans}"
     slack.release("chat.postMessage")
     assert await pending(db) == 1, "the alert was queued before posting and is not marked delivered"
     [key] = alert_posts(slack)

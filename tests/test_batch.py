@@ -61,7 +61,8 @@ def check_rows(out: list[dict]) -> None:
     ]
     by_id = {row["id"]: row for row in out if row["id"] is not None}
     text = by_id["text"]
-    assert set(text) == {"id", "title", "url", "published", "summary", "actors", "dates"}
+    assert set(text) == {"id", "title", "url", "published", "summary", "actors", "dates", "truncated"}
+    assert text["truncated"] is False
     assert text["published"] == "2024-03-05"
     assert {"2024-01"} <= {d["value"] for d in text["dates"]}
     for d in text["dates"]:

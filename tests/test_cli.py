@@ -36,7 +36,7 @@ def test_brief_stdin_as_json() -> None:
     result = run("brief", "-", "--json", "--published", "2026-03-12", stdin=text)
     assert result.returncode == 0, result.stderr
     briefing = json.loads(result.stdout)
-    assert set(briefing) == {"title", "url", "published", "summary", "actors", "dates"}
+    assert set(briefing) == {"title", "url", "published", "summary", "actors", "dates", "truncated"}
     assert briefing["published"] == "2026-03-12"
     assert all(set(a) == {"name", "kind", "mentions", "aliases"} for a in briefing["actors"])
     assert all(set(d) == {"text", "value", "start", "end"} for d in briefing["dates"])

@@ -226,7 +226,7 @@ def check_answer(line: str, expected: Any) -> dict[str, Any]:
         assert answer["error"]["code"] in USER_CODES, answer
         assert answer["error"]["message"]
     else:
-        assert set(answer) == {"id", "title", "url", "published", "summary", "actors", "dates"}
+        assert set(answer) == {"id", "title", "url", "published", "summary", "actors", "dates", "truncated"}
     return answer
 
 
