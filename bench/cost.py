@@ -156,6 +156,7 @@ def main() -> None:
             cells.append(cell(row))
             print(label, _name, cell(row), flush=True)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.1f}."]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
