@@ -35,6 +35,10 @@ async def pending(db: Path) -> int:
         return len(await store.pending_deliveries())
 
 
+def feed_polls(page_server: PageServer) -> int:
+    return sum(request.path == "/feed.xml" for request in page_server.requests)
+
+
 def alert_posts(slack: SlackEmulator) -> list[str]:
     return [
         call.args["metadata"]["event_payload"]["key"]
@@ -91,7 +95,10 @@ async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
         async with asyncio.timeout(WAIT):
             while await pending(db):  # noqa: ASYNC110 - the restarted bot replays its outbox
                 await asyncio.sleep(0.2)
-            await asyncio.sleep(1.0)  # a few more polls and retries: nothing more may be posted
+            # Three more polls of the feed after the replay (counted, not timed): nothing more may be posted.
+            later = feed_polls(page_server) + 3
+            while feed_polls(page_server) < later:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
     finally:
         restarted.send_signal(signal.SIGTERM)
         exit_code = await asyncio.wait_for(restarted.wait(), 30)
