@@ -56,7 +56,7 @@ class Article:
     title: str | None = None
     published: date | None = None
     url: str | None = None
-    truncated: bool = False  # the page or text was cut to the caps before briefing (bot.limits)
+    truncated: bool = False  # the page or text was cut to the caps before briefing (bot.briefing.limits)
 
 
 @dataclass(slots=True)

@@ -20,13 +20,13 @@ log = logging.getLogger(__name__)
 
 def load_models() -> None:
     """Import and load everything a briefing needs, so the first real request pays nothing extra."""
-    from bot import pipeline  # noqa: PLC0415 - imported here so the parent process stays light
+    from bot.briefing import pipeline  # noqa: PLC0415 - imported here so the parent process stays light
 
     pipeline.warm_up()
 
 
 def brief(source: Source, settings: Settings) -> Briefing:
-    from bot.pipeline import brief_source  # noqa: PLC0415 - already imported by load_models
+    from bot.briefing.pipeline import brief_source  # noqa: PLC0415 - already imported by load_models
 
     return brief_source(source, settings)
 

@@ -15,9 +15,9 @@ import numpy as np
 import spacy
 from spacy.language import Language
 
-from bot.actors import find_actors
-from bot.gazetteer import add_gazetteer, lookup, normalize
-from bot.nlp import _UNUSED, MODEL, get_pipeline
+from bot.briefing.actors import find_actors
+from bot.briefing.gazetteer import add_gazetteer, lookup, normalize
+from bot.briefing.nlp import _UNUSED, MODEL, get_pipeline
 
 KINDS = ("person", "organization", "place")
 GOLD_KIND = {"PER": "person", "ORG": "organization", "LOC": "place"}

@@ -24,9 +24,9 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from bot.boilerplate import is_boilerplate, strip_dateline
-from bot.sentences import SumyTokenizer, split_sentences
-from bot.summarize import summarize
+from bot.briefing.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.sentences import SumyTokenizer, split_sentences
+from bot.briefing.summarize import summarize
 
 COUNT = 3
 METRICS = ("rouge1", "rouge2", "rougeLsum")

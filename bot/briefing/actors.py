@@ -17,7 +17,7 @@ from typing import Literal
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span
 
-from bot.gazetteer import KnownActor, country_of_demonym, is_demonym, lookup, normalize
+from bot.briefing.gazetteer import KnownActor, country_of_demonym, is_demonym, lookup, normalize
 from bot.models import Actor, ActorKind, Sentence
 
 DemonymMode = Literal["attach", "create", "drop"]

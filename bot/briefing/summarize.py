@@ -22,9 +22,9 @@ from sumy.nlp.stemmers import Stemmer
 from sumy.summarizers.reduction import ReductionSummarizer
 from sumy.utils import get_stop_words
 
-from bot.boilerplate import is_boilerplate
+from bot.briefing.boilerplate import is_boilerplate
+from bot.briefing.sentences import SumyTokenizer, words
 from bot.models import Sentence
-from bot.sentences import SumyTokenizer, words
 
 MIN_WORDS = 6  # shorter "sentences" are fragments, headings or teasers, rarely a summary line
 CENTRALITY_WEIGHT = 0.2  # share of the score given to centrality, the rest to position (chosen on CNN/DM)

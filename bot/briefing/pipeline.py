@@ -11,17 +11,17 @@ from datetime import date
 
 from sumy.utils import get_stop_words
 
-from bot.actors import find_actors
-from bot.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.actors import find_actors
+from bot.briefing.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.dates import find_dates, stamped_publication
+from bot.briefing.extract import extract_article
+from bot.briefing.limits import LONG_RUN, html_cut, text_cut
+from bot.briefing.nlp import annotate, get_pipeline
+from bot.briefing.sentences import split_sentences
+from bot.briefing.summarize import summarize
 from bot.config import Settings
-from bot.dates import find_dates, stamped_publication
 from bot.errors import BadInputError, TooShortError, UnsupportedLanguageError
-from bot.extract import extract_article
-from bot.limits import LONG_RUN, html_cut, text_cut
 from bot.models import Article, Briefing, Source
-from bot.nlp import annotate, get_pipeline
-from bot.sentences import split_sentences
-from bot.summarize import summarize
 
 # Fewer words than this on a page means extraction found no article; pasted text may be a short wire item
 # (a 20-word result still has actors and dates worth listing).

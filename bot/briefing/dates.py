@@ -24,7 +24,7 @@ from typing import Literal, NamedTuple
 
 from spacy.tokens import Doc
 
-from bot.boilerplate import strip_dateline
+from bot.briefing.boilerplate import strip_dateline
 from bot.models import DateMention
 
 Direction = Literal["past", "future", "either"]
