@@ -1,4 +1,10 @@
-"""Page furniture that is not news: captions, photo credits, bylines, calls to action, reader questions.
+"""Page furniture and datelines: the one home of the rules that tell news from the page around it.
+
+Furniture is what is not news: captions, photo credits, bylines, calls to action, reader questions, time
+stamps and copyright lines. The pipeline hides short furniture paragraphs and never summarizes captions
+(`furniture_role`), the summarizer skips furniture sentences (`is_boilerplate`), actors drop names in
+credits and bylines, dates skip furniture lines. Datelines ("SEOUL (Reuters) - ") are cut from summary
+lines, name the story's place for actors and its day for dates.
 
 Extraction calls `is_boilerplate` on every paragraph and the summarizer on every sentence, so each rule is
 anchored (whole text, or its start or end) and most are limited to short texts: a false positive would
@@ -8,12 +14,14 @@ drop a real news paragraph, which is worse than letting one caption through.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import nupunkt
 
 SHORT_WORDS = 12  # a call to action or a byline is a short line
 QUESTION_WORDS = 15
 CAPTION_WORDS = 40  # a caption or credit line; longer paragraphs are news even if one rule matches them
+FURNITURE_MAX_WORDS = 8  # short boilerplate lines ("Photo 1.", "Leave a Comment") are hidden from every stage
 
 _I = re.IGNORECASE
 _CREDIT_WORD = r"(?:photos?|photograph|image|picture|video|source|credits?|footage|graphic|illustration)"
@@ -99,3 +107,114 @@ def strip_dateline(sentence: str) -> str:
     """Drop a leading news-agency dateline ("SEOUL (Reuters) - ", "(CNN)") from text shown to people."""
     stripped = _DATELINE.sub("", sentence, count=1)
     return stripped if stripped.strip() else sentence
+
+
+def leading_dateline(text: str) -> str:
+    """The dateline `strip_dateline` would drop from the start of `text` ("HAVANA, August 7 (Xinhua) --"),
+    or "" if none."""
+    return text[: len(text) - len(strip_dateline(text))]
+
+
+FurnitureRole = Literal["hidden", "caption"]
+
+
+def furniture_role(paragraph: str) -> FurnitureRole | None:
+    """What the pipeline does with a paragraph that is furniture: short lines are hidden from every stage,
+    longer ones (captions) stay visible to actors and dates but are never summarized. None: news."""
+    if not is_boilerplate(paragraph):
+        return None
+    return "hidden" if len(paragraph.split()) <= FURNITURE_MAX_WORDS else "caption"
+
+
+# Credits and bylines: a name in them is the photographer's or the reporter's, not an actor of the story.
+_FURNITURE_NAME_WORDS = frozenset(
+    "photo photos photograph image images picture video comment comments click share subscribe newsletter "
+    "advertisement caption getty".split()
+)
+BYLINE_MAX_WORDS = 12  # a "By ..." line longer than this is prose, not a byline
+CREDIT_WINDOW = 80  # characters before a name searched for "Photo:" or "Reporting by"
+_CREDIT = re.compile(r"\b(?:photo|photograph|picture|image|video|credit)s?\s*(?::|by\b)", re.IGNORECASE)
+_BYLINE_START = re.compile(r"^\W*(?:by|written by|reported by)\s", re.IGNORECASE)
+# A byline flattened into the first line of the text: "By . Daily Mail Reporter . PUBLISHED: ..."
+_BYLINE_LEAD = re.compile(r"\W*(?:by|written by|reported by)[\s.]+", re.IGNORECASE)
+_CONTRIBUTOR = re.compile(
+    r"\b(?:reporting|writing|editing|edited|compiled|additional reporting)\s+by\b", re.IGNORECASE
+)
+
+
+def has_furniture_word(name: str) -> bool:
+    """A "name" with a word of page furniture in it ("Getty Images", "Photo Gallery") names no actor."""
+    return any(w.lower() in _FURNITURE_NAME_WORDS for w in name.split())
+
+
+def in_credit_or_byline(text: str, start: int, end: int, *, person: bool) -> bool:
+    """Whether the name at text[start:end] sits in a photo credit, a byline or a contributor line
+    ("Reporting by", which only people are named in: `person`)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    # The cue sits just before the name; a whole one-paragraph article is one "line" (and quadratic).
+    before = text[max(line_start, start - CREDIT_WINDOW) : start]
+    if _CREDIT.search(before) or (person and _CONTRIBUTOR.search(before)):
+        return True
+    if _BYLINE_LEAD.fullmatch(text, line_start, start):
+        return True
+    return bool(_BYLINE_START.match(line)) and len(line.split()) <= BYLINE_MAX_WORDS
+
+
+# A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
+# (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
+_DATELINE_PLACE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
+    r"\s*(?:\d{4}-\d\d-\d\d|,?\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d"
+    r"|\([^)\n]{1,40}\)\s*[-–—]"  # "(Reuters) -"
+    r"|(?:—|–|--)(?=[^\n]* [a-z]{2,} )(?: +[^ \n]+){8})",  # a bare dash (AP, newspapers) only before prose
+    re.MULTILINE,
+)
+_SLUGS = frozenset("BREAKING EXCLUSIVE UPDATE ANALYSIS FACTBOX INSIGHT COLUMN OPINION CORRECTED".split())
+DATELINE_LINES = 3  # the dateline is the first or second line (after a headline)
+
+
+def dateline_place(text: str) -> tuple[str, int] | None:
+    """The place of the story's dateline as written ("NEW YORK") and where it starts, if there is one."""
+    head_end = -1
+    for _ in range(DATELINE_LINES):
+        head_end = text.find("\n", head_end + 1)
+        if head_end < 0:
+            head_end = len(text)
+            break
+    match = _DATELINE_PLACE.search(text, 0, head_end)
+    if match is None:
+        return None
+    name = match["place"].rstrip(".'’-")
+    if name in _SLUGS:
+        return None
+    return name, match.start("place")
+
+
+# Time stamps and copyright: when the page changed and who owns it, not what the article speaks of. A line
+# that starts so, or the part of a line after "| Updated" or a ©. "The report, published in 2019," is news.
+_STAMP_WORDS = r"updated|published|posted|last (?:updated|modified)|modified"
+_STAMP_LINE = re.compile(rf"\W*(?:{_STAMP_WORDS}|copyright|©|\(c\))", re.IGNORECASE)
+# A time stamp inside running text: "PUBLISHED: . 10:39 EST, 3 March 2014" (copied pages keep them inline).
+_CLOCK = r"\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?\s*)?(?:[a-z]{2,4}\b)?[\s,]*"
+
+
+def _stamp(words: str) -> str:
+    return rf"\b(?:{words})\s*:[\s.|]*(?:{_CLOCK})?"
+
+
+_STAMP_BEFORE = re.compile(
+    rf"(?:[|•·]\s*(?:{_STAMP_WORDS})\b[^|•·\n]*|(?:©|\(c\)|copyright)\s*|{_stamp(_STAMP_WORDS)})$",
+    re.IGNORECASE,
+)
+STAMP_REACH_CHARS = 60
+# "Published: 3 March 2014": ends where the page's own publication date starts.
+PUBLISHED_STAMP = re.compile(_stamp("published|posted"), re.IGNORECASE)
+
+
+def in_stamp_line(text: str, position: int) -> bool:
+    """Whether `position` is in a time stamp or copyright line (or the stamp part of a line)."""
+    line_start = text.rfind("\n", 0, position) + 1
+    reach = max(line_start, position - STAMP_REACH_CHARS)
+    return bool(_STAMP_LINE.match(text, line_start) or _STAMP_BEFORE.search(text, reach, position))

@@ -12,7 +12,7 @@ from datetime import date
 from sumy.utils import get_stop_words
 
 from bot.briefing.actors import find_actors
-from bot.briefing.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.boilerplate import furniture_role, strip_dateline
 from bot.briefing.dates import find_dates, stamped_publication
 from bot.briefing.extract import extract_article
 from bot.briefing.limits import LONG_RUN, html_cut, text_cut
@@ -44,7 +44,6 @@ OTHER_LANGUAGES = (
     "slovak",
 )
 MAX_TITLE_CHARS = 200
-FURNITURE_MAX_WORDS = 8  # short boilerplate lines ("Photo 1.", "Leave a Comment") are hidden from every stage
 
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -115,10 +114,11 @@ def brief_article(
             title = first.strip()
             hidden.append(paragraphs.pop(0))
     for span in paragraphs:
-        paragraph = text[slice(*span)]
-        if is_boilerplate(paragraph):
-            short = len(paragraph.split()) <= FURNITURE_MAX_WORDS
-            (hidden if short else not_summary).append(span)
+        role = furniture_role(text[slice(*span)])
+        if role == "hidden":
+            hidden.append(span)
+        elif role == "caption":
+            not_summary.append(span)
     masked = _mask(text, hidden)
 
     visible = split_sentences(masked)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from spacy.tokens import Doc
 
-from bot.briefing.boilerplate import strip_dateline
+from bot.briefing.boilerplate import PUBLISHED_STAMP, in_stamp_line, leading_dateline
 from bot.briefing.dates.arithmetic import NUMBER_WORDS, parse_count, shift_unit
 from bot.briefing.dates.holidays import holiday_mentions
 from bot.briefing.dates.rules import DAY_PATTERN, DAY_RULES, MONTH, RULES, Rule, month_day
@@ -47,24 +47,6 @@ _BEFORE_VERB = frozenset(
 
 DATELINE_MAX_CHARS = 80
 DATELINE_MAX_DAYS = 3  # farther off, the dateline names some other day than the day of writing
-# Page furniture (when the page changed, its copyright), not what the article speaks of: a line that starts
-# so, or the part of a line after "| Updated" or a ©. "The report, published in 2019," is news.
-_FURNITURE_WORD = r"updated|published|posted|last (?:updated|modified)|modified"
-_FURNITURE_LINE = re.compile(rf"\W*(?:{_FURNITURE_WORD}|copyright|©|\(c\))", re.IGNORECASE)
-# A time stamp inside running text: "PUBLISHED: . 10:39 EST, 3 March 2014" (copied pages keep them inline).
-_CLOCK = r"\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?\s*)?(?:[a-z]{2,4}\b)?[\s,]*"
-
-
-def _stamp(words: str) -> str:
-    return rf"\b(?:{words})\s*:[\s.|]*(?:{_CLOCK})?"
-
-
-_FURNITURE_BEFORE = re.compile(
-    rf"(?:[|•·]\s*(?:{_FURNITURE_WORD})\b[^|•·\n]*|(?:©|\(c\)|copyright)\s*|{_stamp(_FURNITURE_WORD)})$",
-    re.IGNORECASE,
-)
-FURNITURE_REACH_CHARS = 60
-_PUBLISHED_STAMP = re.compile(_stamp("published|posted"), re.IGNORECASE)
 STAMP_SEARCH_CHARS = 1000  # a page's own time stamp sits at its top
 
 _ANAPHOR = re.compile(
@@ -86,7 +68,7 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
     text = doc.text  # ~0.5 ms on an 800-token article, half of this function's cost: read it once
     anchor = _dateline_day(text, anchor) or anchor
     found: dict[tuple[int, int], DateMention] = {}
-    spans = [span for span in _date_spans(doc, text) if not _in_furniture_line(text, span[0])]
+    spans = [span for span in _date_spans(doc, text) if not in_stamp_line(text, span[0])]
     for start, end in spans:
         mentions = list(_mentions_in(text, start, end, anchor, RULES)) or _fallback(text, start, end, anchor)
         for mention in mentions:
@@ -96,7 +78,7 @@ def find_dates(doc: Doc, published: date) -> list[DateMention]:
     # Weekdays and "today", which spaCy now and then misses ("Late Monday"), and holidays, which it calls
     # events or nothing ("last Thanksgiving").
     for mention in [*_missed_days(text, anchor, list(found)), *holiday_mentions(text, anchor)]:
-        if not any(mention.start < b and a < mention.end for a, b in found) and not _in_furniture_line(
+        if not any(mention.start < b and a < mention.end for a, b in found) and not in_stamp_line(
             text, mention.start
         ):
             found[(mention.start, mention.end)] = mention
@@ -107,7 +89,7 @@ def stamped_publication(text: str) -> date | None:
     """The date of a "Published: 3 March 2014" stamp near the top of pasted text: the anchor for relative
     dates when the caller gave no publication date."""
     head = text[:STAMP_SEARCH_CHARS]
-    for stamp in _PUBLISHED_STAMP.finditer(head):
+    for stamp in PUBLISHED_STAMP.finditer(head):
         for mention in _mentions_in(head, stamp.end(), min(len(head), stamp.end() + 30), date.today(), RULES):
             if mention.start == stamp.end() and len(mention.value) == len("YYYY-MM-DD"):
                 return date.fromisoformat(mention.value)
@@ -183,19 +165,12 @@ def _dateline_day(text: str, published: date) -> date | None:
     """The day in a wire dateline ("HAVANA, August 7 (Xinhua) --") is when the story was written: its
     "Friday" and "today" count from there when the page's publication date is a day or two later."""
     first = text.lstrip()[:DATELINE_MAX_CHARS]
-    dateline = first[: len(first) - len(strip_dateline(first))]
-    match = DAY_PATTERN.search(dateline)
+    match = DAY_PATTERN.search(leading_dateline(first))
     value = month_day(match.groupdict(), published, lambda: "either") if match else None  # None: "Feb. 30"
     if not value:
         return None
     day = date.fromisoformat(value)
     return day if abs((day - published).days) <= DATELINE_MAX_DAYS else None
-
-
-def _in_furniture_line(text: str, position: int) -> bool:
-    line_start = text.rfind("\n", 0, position) + 1
-    reach = max(line_start, position - FURNITURE_REACH_CHARS)
-    return bool(_FURNITURE_LINE.match(text, line_start) or _FURNITURE_BEFORE.search(text, reach, position))
 
 
 def _mentions_in(text: str, start: int, end: int, anchor: date, rules: list[Rule]) -> Iterator[DateMention]:
