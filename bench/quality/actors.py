@@ -146,8 +146,8 @@ def _ner_only(ruler_before: str | None) -> Language:
 
 
 def ablations() -> dict[str, System]:
-    """The settings bot/actors.py and bot/gazetteer.py chose between, by direct library calls on the whole
-    text (no title masking, no summary for salience)."""
+    """The settings bot/briefing/actors.py and bot/briefing/gazetteer.py chose between, by direct library
+    calls on the whole text (no title masking, no summary for salience)."""
     shipped, bare = get_pipeline(), _ner_only("none")
     return {
         "ours, library call (ruler after ner, demonyms attach)": _ours(shipped),
