@@ -1,4 +1,5 @@
-"""Plain data passed between the pipeline stages and out to adapters and JSON."""
+"""Plain data passed between the pipeline stages, across the process boundary (a Source in, a Briefing out)
+and out to adapters and JSON."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 nupunkt does the splitting (fast, no downloads). Paragraphs (blank-line separated blocks) are split apart
 first so that a sentence never spans two paragraphs, and one cheap fix is applied on top: nupunkt keeps
-"5 p.m. Officials said" together because "p.m." is a known abbreviation.
+"5 p.m. Officials said" together because "p.m." is a known abbreviation. The pipeline takes the same
+paragraphs from here (`trimmed_paragraphs`: blank ones dropped, whitespace trimmed).
 """
 
 from __future__ import annotations
