@@ -47,7 +47,7 @@ from bot.alerts.dedupe import (  # noqa: E402
     story_tokens,
 )
 from bot.alerts.query import words_of  # noqa: E402
-from bot.sentences import split_sentences  # noqa: E402
+from bot.briefing.sentences import split_sentences  # noqa: E402
 
 DATA = Path("/work/shared/bench/data")
 THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)

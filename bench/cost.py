@@ -43,7 +43,7 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 shape, size = sys.argv[1], int(sys.argv[2])
-from bot import pipeline
+from bot.briefing import pipeline
 from bot.config import Settings
 from bot.errors import BriefError
 from bot.models import Source

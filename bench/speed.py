@@ -42,15 +42,15 @@ def _ms(fn: Callable[..., object], *args: object) -> float:
 
 
 def stage_times(pages: list[tuple[str, str, str]]) -> dict[str, list[float]]:
-    from bot.actors import find_actors  # noqa: PLC0415
+    from bot.briefing.actors import find_actors  # noqa: PLC0415
+    from bot.briefing.dates import find_dates  # noqa: PLC0415
+    from bot.briefing.extract import extract_article  # noqa: PLC0415
+    from bot.briefing.nlp import get_pipeline  # noqa: PLC0415
+    from bot.briefing.pipeline import brief_source, warm_up  # noqa: PLC0415
+    from bot.briefing.sentences import split_sentences  # noqa: PLC0415
+    from bot.briefing.summarize import summarize  # noqa: PLC0415
     from bot.config import Settings  # noqa: PLC0415
-    from bot.dates import find_dates  # noqa: PLC0415
-    from bot.extract import extract_article  # noqa: PLC0415
     from bot.models import Source  # noqa: PLC0415
-    from bot.nlp import get_pipeline  # noqa: PLC0415
-    from bot.pipeline import brief_source, warm_up  # noqa: PLC0415
-    from bot.sentences import split_sentences  # noqa: PLC0415
-    from bot.summarize import summarize  # noqa: PLC0415
 
     warm_up()
     settings = Settings()
@@ -86,8 +86,8 @@ def baseline_times(pages: list[tuple[str, str, str]]) -> dict[str, list[float]]:
     from sumy.parsers.plaintext import PlaintextParser  # noqa: PLC0415
     from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: PLC0415
 
-    from bot.nlp import MODEL  # noqa: PLC0415
-    from bot.sentences import SumyTokenizer  # noqa: PLC0415
+    from bot.briefing.nlp import MODEL  # noqa: PLC0415
+    from bot.briefing.sentences import SumyTokenizer  # noqa: PLC0415
 
     full = spacy.load(MODEL)
     lexrank = LexRankSummarizer(Stemmer("english"))

@@ -1,4 +1,5 @@
-"""Plain data passed between the pipeline stages and out to adapters and JSON."""
+"""Plain data passed between the pipeline stages, across the process boundary (a Source in, a Briefing out)
+and out to adapters and JSON."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class Article:
     title: str | None = None
     published: date | None = None
     url: str | None = None
-    truncated: bool = False  # the page or text was cut to the caps before briefing (bot.limits)
+    truncated: bool = False  # the page or text was cut to the caps before briefing (bot.briefing.limits)
 
 
 @dataclass(slots=True)

@@ -7,7 +7,8 @@ from datetime import date
 
 from bot.models import Actor, Briefing, DateMention
 
-# Shown with a briefing of an article cut to the caps of bot.limits: the summary covers its first part.
+# Shown with a briefing of an article cut to the caps of bot.briefing.limits: the summary covers its
+# first part.
 TRUNCATED_NOTE = "Very long article: only its first part was briefed"
 
 

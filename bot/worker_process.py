@@ -1,6 +1,10 @@
-"""What runs inside a briefing worker process: its start-up (limits, models) and its one task.
+"""The worker side of the process boundary: what runs inside a briefing worker process, its start-up
+(limits, models) and its one task.
 
-Kept apart from bot.workers so a worker imports only what it runs; the parent stays light.
+The one module outside bot/briefing/ that imports the pipeline (tests/test_imports.py checks), and only
+inside its functions: a process loads the pipeline and its models when it briefs, and the bot's parent
+process, which imports this module only to hand its functions to the pool, never does. Kept apart from
+bot.workers so a worker imports only what it runs.
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ log = logging.getLogger(__name__)
 
 def load_models() -> None:
     """Import and load everything a briefing needs, so the first real request pays nothing extra."""
-    from bot import pipeline  # noqa: PLC0415 - imported here so the parent process stays light
+    from bot.briefing import pipeline  # noqa: PLC0415 - imported here so the parent process stays light
 
     pipeline.warm_up()
 
 
 def brief(source: Source, settings: Settings) -> Briefing:
-    from bot.pipeline import brief_source  # noqa: PLC0415 - already imported by load_models
+    from bot.briefing.pipeline import brief_source  # noqa: PLC0415 - already imported by load_models
 
     return brief_source(source, settings)
 

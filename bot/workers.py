@@ -7,7 +7,7 @@ data segment (`memory_limit_mb`): an allocation beyond it is a MemoryError, answ
 exit by themselves when briefbot is gone, however it died (bot.worker_process).
 
 A one-shot `briefbot brief` uses a single thread: starting a process and loading the models a second time
-would double its start-up time, and its input is bounded by the caps of bot.limits all the same.
+would double its start-up time, and its input is bounded by the caps of bot.briefing.limits all the same.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from spacy.tokens import Doc
 
-from bot.actors import find_actors
-from bot.gazetteer import country_of_demonym, lookup
+from bot.briefing.actors import find_actors
+from bot.briefing.gazetteer import country_of_demonym, lookup
+from bot.briefing.nlp import get_pipeline
 from bot.models import Actor, Sentence
-from bot.nlp import get_pipeline
 
 SEED = Path(__file__).resolve().parents[2] / "shared/examples/seed_article.txt"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.boilerplate import is_boilerplate, strip_dateline
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot import limits
+from bot.briefing import limits
+from bot.briefing.nlp import WHOLE_CHARS, annotate, get_pipeline
+from bot.briefing.pipeline import brief_source
 from bot.config import Settings
 from bot.models import Briefing, Source
-from bot.nlp import WHOLE_CHARS, annotate, get_pipeline
-from bot.pipeline import brief_source
 from bot.render import TRUNCATED_NOTE, format_text
 
 ROOT = Path(__file__).resolve().parents[1]

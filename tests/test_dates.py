@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy.tokens import Doc
 
-from bot.dates import find_dates, stamped_publication
+from bot.briefing.dates import find_dates, stamped_publication
+from bot.briefing.nlp import get_pipeline
 from bot.models import DateMention
-from bot.nlp import get_pipeline
 
 SEED = Path(__file__).resolve().parents[2] / "shared/examples/seed_article.txt"  # beside every checkout
 PUBLISHED = date(2021, 9, 1)  # a Wednesday, in ISO week 2021-W35

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.briefing.extract import extract_article
 from bot.errors import NotAnArticleError
-from bot.extract import extract_article
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "harbour_tunnel.html"
 

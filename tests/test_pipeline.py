@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.briefing.pipeline import brief_source
 from bot.config import Settings
 from bot.errors import BadInputError, NotAnArticleError, TooShortError, UnsupportedLanguageError
 from bot.models import Briefing, Source
-from bot.pipeline import brief_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "examples" / "seed_article.txt"  # beside every checkout; not ours to copy

@@ -6,7 +6,7 @@ import pytest
 from sumy.models.dom import ObjectDocumentModel
 from sumy.parsers.plaintext import PlaintextParser
 
-from bot.sentences import SumyTokenizer, split_sentences
+from bot.briefing.sentences import SumyTokenizer, split_sentences
 
 TEXT = (
     "HARBOR CITY (Reuters) - The U.S. Navy moved two ships on Monday.\n\n"

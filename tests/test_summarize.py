@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.briefing.sentences import split_sentences
+from bot.briefing.summarize import summarize
 from bot.models import Sentence
-from bot.sentences import split_sentences
-from bot.summarize import summarize
 
 STORY = """\
 PORT ELLIS (Reuters) - Floodwater forced 3,000 people from their homes in the river town of Port Ellis \

@@ -15,9 +15,9 @@ import numpy as np
 import spacy
 from spacy.language import Language
 
-from bot.actors import find_actors
-from bot.gazetteer import add_gazetteer, lookup, normalize
-from bot.nlp import _UNUSED, MODEL, get_pipeline
+from bot.briefing.actors import find_actors
+from bot.briefing.gazetteer import add_gazetteer, lookup, normalize
+from bot.briefing.nlp import _UNUSED, MODEL, get_pipeline
 
 KINDS = ("person", "organization", "place")
 GOLD_KIND = {"PER": "person", "ORG": "organization", "LOC": "place"}
@@ -146,8 +146,8 @@ def _ner_only(ruler_before: str | None) -> Language:
 
 
 def ablations() -> dict[str, System]:
-    """The settings bot/actors.py and bot/gazetteer.py chose between, by direct library calls on the whole
-    text (no title masking, no summary for salience)."""
+    """The settings bot/briefing/actors.py and bot/briefing/gazetteer.py chose between, by direct library
+    calls on the whole text (no title masking, no summary for salience)."""
     shipped, bare = get_pipeline(), _ner_only("none")
     return {
         "ours, library call (ruler after ner, demonyms attach)": _ours(shipped),

@@ -22,11 +22,11 @@ from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.reduction import ReductionSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
-from sumy.utils import get_stop_words
 
-from bot.boilerplate import is_boilerplate, strip_dateline
-from bot.sentences import SumyTokenizer, split_sentences
-from bot.summarize import summarize
+from bot.briefing.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.sentences import SumyTokenizer, split_sentences
+from bot.briefing.summarize import summarize
+from bot.stopwords import stop_words
 
 COUNT = 3
 METRICS = ("rouge1", "rouge2", "rougeLsum")
@@ -46,7 +46,7 @@ STOCK = {
 Summarizer = Callable[[str], list[str]]
 Scores = dict[str, np.ndarray]  # metric -> F1 x100 per article
 TOKENIZER = SumyTokenizer()
-STOP_WORDS = get_stop_words("english")
+STOP_WORDS = stop_words("english")
 
 
 def _display(text: str) -> str:

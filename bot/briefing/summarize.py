@@ -20,11 +20,11 @@ from sumy.models.dom import ObjectDocumentModel, Paragraph
 from sumy.models.dom import Sentence as SumySentence
 from sumy.nlp.stemmers import Stemmer
 from sumy.summarizers.reduction import ReductionSummarizer
-from sumy.utils import get_stop_words
 
-from bot.boilerplate import is_boilerplate
+from bot.briefing.boilerplate import is_boilerplate
+from bot.briefing.sentences import SumyTokenizer, words
 from bot.models import Sentence
-from bot.sentences import SumyTokenizer, words
+from bot.stopwords import stop_words
 
 MIN_WORDS = 6  # shorter "sentences" are fragments, headings or teasers, rarely a summary line
 CENTRALITY_WEIGHT = 0.2  # share of the score given to centrality, the rest to position (chosen on CNN/DM)
@@ -33,7 +33,7 @@ MAX_OVERLAP = 0.6  # a sentence sharing more of its content words with a chosen 
 # leaves a sentence no chance anyway, so later ones are not rated (news articles run < 150 sentences).
 CENTRALITY_WINDOW = 300
 
-_STOP_WORDS = frozenset(get_stop_words("english"))
+_STOP_WORDS = stop_words("english")
 _stem = functools.lru_cache(maxsize=65536)(Stemmer("english"))  # words repeat within and across articles
 
 

@@ -9,19 +9,18 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sumy.utils import get_stop_words
-
-from bot.actors import find_actors
-from bot.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.actors import find_actors
+from bot.briefing.boilerplate import furniture_role, strip_dateline
+from bot.briefing.dates import find_dates, stamped_publication
+from bot.briefing.extract import extract_article
+from bot.briefing.limits import LONG_RUN, html_cut, text_cut
+from bot.briefing.nlp import annotate, get_pipeline
+from bot.briefing.sentences import split_sentences, trimmed_paragraphs
+from bot.briefing.summarize import summarize
 from bot.config import Settings
-from bot.dates import find_dates, stamped_publication
 from bot.errors import BadInputError, TooShortError, UnsupportedLanguageError
-from bot.extract import extract_article
-from bot.limits import LONG_RUN, html_cut, text_cut
 from bot.models import Article, Briefing, Source
-from bot.nlp import annotate, get_pipeline
-from bot.sentences import split_sentences
-from bot.summarize import summarize
+from bot.stopwords import stop_words
 
 # Fewer words than this on a page means extraction found no article; pasted text may be a short wire item
 # (a 20-word result still has actors and dates worth listing).
@@ -44,27 +43,10 @@ OTHER_LANGUAGES = (
     "slovak",
 )
 MAX_TITLE_CHARS = 200
-FURNITURE_MAX_WORDS = 8  # short boilerplate lines ("Photo 1.", "Leave a Comment") are hidden from every stage
 
-_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-_ENGLISH_STOP_WORDS = frozenset(get_stop_words("english"))
-_OTHER_STOP_WORDS = tuple(frozenset(get_stop_words(language)) for language in OTHER_LANGUAGES)
-
-
-def _paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each blank-line separated block, surrounding whitespace trimmed."""
-    bounds = [0]
-    for brk in _PARAGRAPH_BREAK.finditer(text):
-        bounds += [brk.start(), brk.end()]
-    bounds.append(len(text))
-    spans = []
-    for start, end in zip(bounds[::2], bounds[1::2], strict=True):
-        block = text[start:end]
-        lead = len(block) - len(block.lstrip())
-        if block.strip():
-            spans.append((start + lead, start + len(block.rstrip())))
-    return spans
+_ENGLISH_STOP_WORDS = stop_words("english")
+_OTHER_STOP_WORDS = tuple(stop_words(language) for language in OTHER_LANGUAGES)
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -104,7 +86,7 @@ def brief_article(
 ) -> Briefing:
     cut = text_cut(article.text)
     text = article.text[:cut]  # a prefix: offsets into it are offsets into the caller's text
-    paragraphs = _paragraph_spans(text)
+    paragraphs = trimmed_paragraphs(text)
     title = article.title
     # masked for every stage; over-long space-free runs cost spaCy's tokenizer quadratic time
     hidden: list[tuple[int, int]] = [run.span() for run in LONG_RUN.finditer(text)]
@@ -115,10 +97,11 @@ def brief_article(
             title = first.strip()
             hidden.append(paragraphs.pop(0))
     for span in paragraphs:
-        paragraph = text[slice(*span)]
-        if is_boilerplate(paragraph):
-            short = len(paragraph.split()) <= FURNITURE_MAX_WORDS
-            (hidden if short else not_summary).append(span)
+        role = furniture_role(text[slice(*span)])
+        if role == "hidden":
+            hidden.append(span)
+        elif role == "caption":
+            not_summary.append(span)
     masked = _mask(text, hidden)
 
     visible = split_sentences(masked)

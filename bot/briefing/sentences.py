@@ -2,7 +2,8 @@
 
 nupunkt does the splitting (fast, no downloads). Paragraphs (blank-line separated blocks) are split apart
 first so that a sentence never spans two paragraphs, and one cheap fix is applied on top: nupunkt keeps
-"5 p.m. Officials said" together because "p.m." is a known abbreviation.
+"5 p.m. Officials said" together because "p.m." is a known abbreviation. The pipeline takes the same
+paragraphs from here (`trimmed_paragraphs`: blank ones dropped, whitespace trimmed).
 """
 
 from __future__ import annotations
@@ -30,12 +31,20 @@ _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 
 
-def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+def _paragraph_blocks(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every block between paragraph breaks as it is: blank or not, whitespace kept."""
     start = 0
     for brk in _PARAGRAPH_BREAK.finditer(text):
         yield start, brk.start()
         start = brk.end()
     yield start, len(text)
+
+
+def trimmed_paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph (blank-line separated block) that is not blank, surrounding whitespace
+    trimmed."""
+    spans = [_trimmed(text, start, end) for start, end in _paragraph_blocks(text)]
+    return [(start, end) for start, end in spans if start < end]
 
 
 def _split_after_times(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -59,7 +68,7 @@ def split_sentences(text: str) -> list[Sentence]:
     """Sentences of `text` in order; each one's start/end slice `text` exactly (whitespace trimmed)."""
     sentences: list[Sentence] = []
     paragraph = 0
-    for para_start, para_end in _paragraph_spans(text):
+    for para_start, para_end in _paragraph_blocks(text):
         block = text[para_start:para_end]
         if not block.strip():
             continue

@@ -17,7 +17,8 @@ from typing import Literal
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span
 
-from bot.gazetteer import KnownActor, country_of_demonym, is_demonym, lookup, normalize
+from bot.briefing.boilerplate import dateline_place, has_furniture_word, in_credit_or_byline
+from bot.briefing.gazetteer import KnownActor, country_of_demonym, is_demonym, lookup, normalize
 from bot.models import Actor, ActorKind, Sentence
 
 DemonymMode = Literal["attach", "create", "drop"]
@@ -31,26 +32,13 @@ KIND_OF_LABEL: dict[str, ActorKind] = {
 }
 _NOT_NAMES = frozenset("DATE TIME PERCENT MONEY QUANTITY ORDINAL CARDINAL".split())
 MAX_NAME_TOKENS = 8  # longer "names" are NER run-ons across a phrase
-BYLINE_MAX_WORDS = 12  # a "By ..." line longer than this is prose, not a byline
-CREDIT_WINDOW = 80  # characters before a name searched for "Photo:" or "Reporting by"
 # Salience weights: frequency dominates, an early first mention and a place in the summary break ties.
 W_FREQUENCY, W_EARLY, W_SUMMARY = 0.5, 0.3, 0.2
 
-_FURNITURE_WORDS = frozenset(
-    "photo photos photograph image images picture video comment comments click share subscribe newsletter "
-    "advertisement caption getty".split()
-)
 _DIRECTIONS = frozenset("North South East West Northern Southern Eastern Western Central".split())
 _HONORIFICS = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir)\.?\s+")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _EDGE_PUNCT = ' \t\n-–—,;:"“”()[]'
-_CREDIT = re.compile(r"\b(?:photo|photograph|picture|image|video|credit)s?\s*(?::|by\b)", re.IGNORECASE)
-_BYLINE_START = re.compile(r"^\W*(?:by|written by|reported by)\s", re.IGNORECASE)
-# A byline flattened into the first line of the text: "By . Daily Mail Reporter . PUBLISHED: ..."
-_BYLINE_LEAD = re.compile(r"\W*(?:by|written by|reported by)[\s.]+", re.IGNORECASE)
-_CONTRIBUTOR = re.compile(
-    r"\b(?:reporting|writing|editing|edited|compiled|additional reporting)\s+by\b", re.IGNORECASE
-)
 # Scores, tables and minutes: "Boston Red Sox 7-0", "Roberto Carlos 79th".
 _TRAILING_NUMBERS = re.compile(r"(?:\s+[\d.,:;+\-–]+(?:st|nd|rd|th)?)+$")
 _LEADING_NUMBERS = re.compile(r"^(?:[\d.,:;+\-–]+\s+)+")  # ranks and list numbers: "4. Emilio Valle"
@@ -84,17 +72,6 @@ _LEADING_DATE_WORD = re.compile(  # "the August Chicago NAPM", "Monday Tokyo"
 _BRACKETED_NAME = re.compile(r"\s*\(\s*([A-Z][\w .'’-]{1,40}?)\s*\)")
 _LOWERCASE = re.compile(r"[a-zß-öø-ÿ]")
 _SMALL_WORDS = frozenset("of the and for & de du la".split())
-# A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
-# (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
-_DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
-    r"\s*(?:\d{4}-\d\d-\d\d|,?\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d"
-    r"|\([^)\n]{1,40}\)\s*[-–—]"  # "(Reuters) -"
-    r"|(?:—|–|--)(?=[^\n]* [a-z]{2,} )(?: +[^ \n]+){8})",  # a bare dash (AP, newspapers) only before prose
-    re.MULTILINE,
-)
-_SLUGS = frozenset("BREAKING EXCLUSIVE UPDATE ANALYSIS FACTBOX INSIGHT COLUMN OPINION CORRECTED".split())
-DATELINE_LINES = 3  # the dateline is the first or second line (after a headline)
 
 
 @dataclass(slots=True)
@@ -183,19 +160,10 @@ def _is_results_line(ent: Span, text: str) -> bool:
 
 def _dateline(text: str) -> _Mention | None:
     """The place of the story's dateline, whatever the NER made of it."""
-    head_end = -1
-    for _ in range(DATELINE_LINES):
-        head_end = text.find("\n", head_end + 1)
-        if head_end < 0:
-            head_end = len(text)
-            break
-    match = _DATELINE.search(text, 0, head_end)
-    if match is None:
+    found = dateline_place(text)
+    if found is None:
         return None
-    name = match["place"].rstrip(".'’-")
-    if name in _SLUGS:
-        return None
-    start = match.start("place")
+    name, start = found
     # Shown as "New York", not "NEW YORK", when the article never writes it otherwise.
     return _Mention(name.title(), "place", start, start + len(name), lookup(name), dateline=True)
 
@@ -256,10 +224,10 @@ def _is_noise(name: str, ent: Span, text: str) -> bool:
         or not name[0].isupper()
         or len(words) > MAX_NAME_TOKENS
         or "/" in name  # photo credits: "REUTERS/KCNA", "AP/Getty"
-        or any(w.lower() in _FURNITURE_WORDS for w in words)
+        or has_furniture_word(name)
         or words[-1] in _EVENT_WORDS
         or (len(words) == 1 and name in _DIRECTIONS)
-        or _in_credit_or_byline(ent, text)
+        or in_credit_or_byline(text, ent.start_char, ent.end_char, person=ent.label_ == "PERSON")
     )
 
 
@@ -270,18 +238,6 @@ def _line_start_end(ent: Span, text: str) -> tuple[int, int]:
 
 def _in_caps_line(ent: Span, text: str) -> bool:
     return _LOWERCASE.search(text, *_line_start_end(ent, text)) is None
-
-
-def _in_credit_or_byline(ent: Span, text: str) -> bool:
-    line_start, line_end = _line_start_end(ent, text)
-    line = text[line_start:line_end]
-    # The cue sits just before the name; a whole one-paragraph article is one "line" (and quadratic).
-    before = text[max(line_start, ent.start_char - CREDIT_WINDOW) : ent.start_char]
-    if _CREDIT.search(before) or (ent.label_ == "PERSON" and _CONTRIBUTOR.search(before)):
-        return True
-    if _BYLINE_LEAD.fullmatch(text, line_start, ent.start_char):
-        return True
-    return bool(_BYLINE_START.match(line)) and len(line.split()) <= BYLINE_MAX_WORDS
 
 
 def _is_caps_junk(group: _Group, words: set[str]) -> bool:

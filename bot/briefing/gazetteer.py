@@ -1,4 +1,4 @@
-"""Known actors and their other names: countries from pycountry plus bot/data/actor_aliases.json.
+"""Known actors and their other names: countries from pycountry plus bot/briefing/data/actor_aliases.json.
 
 Two uses: an EntityRuler that finds names the statistical NER misses (acronyms, news agencies), and
 `lookup()`, which maps any surface form ("U.S.", "America") to one canonical actor so that mentions merge.
@@ -49,7 +49,7 @@ def _country_names() -> list[tuple[str, set[str]]]:
 def _tables() -> tuple[dict[str, KnownActor], dict[str, str | None]]:
     """(surface form → known actor, demonym → canonical country name or None for a people with no one
     country: "Kurds", "Hutu")."""
-    data = json.loads(resources.files("bot.data").joinpath(ALIASES_FILE).read_text(encoding="utf-8"))
+    data = json.loads(resources.files("bot.briefing.data").joinpath(ALIASES_FILE).read_text(encoding="utf-8"))
     forms: dict[str, KnownActor] = {}
     for canonical, names in _country_names():
         for name in names | {canonical}:

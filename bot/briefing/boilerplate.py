@@ -1,0 +1,220 @@
+"""Page furniture and datelines: the one home of the rules that tell news from the page around it.
+
+Furniture is what is not news: captions, photo credits, bylines, calls to action, reader questions, time
+stamps and copyright lines. The pipeline hides short furniture paragraphs and never summarizes captions
+(`furniture_role`), the summarizer skips furniture sentences (`is_boilerplate`), actors drop names in
+credits and bylines, dates skip furniture lines. Datelines ("SEOUL (Reuters) - ") are cut from summary
+lines, name the story's place for actors and its day for dates.
+
+Extraction calls `is_boilerplate` on every paragraph and the summarizer on every sentence, so each rule is
+anchored (whole text, or its start or end) and most are limited to short texts: a false positive would
+drop a real news paragraph, which is worse than letting one caption through.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import nupunkt
+
+SHORT_WORDS = 12  # a call to action or a byline is a short line
+QUESTION_WORDS = 15
+CAPTION_WORDS = 40  # a caption or credit line; longer paragraphs are news even if one rule matches them
+FURNITURE_MAX_WORDS = 8  # short boilerplate lines ("Photo 1.", "Leave a Comment") are hidden from every stage
+
+_I = re.IGNORECASE
+_CREDIT_WORD = r"(?:photos?|photograph|image|picture|video|source|credits?|footage|graphic|illustration)"
+_BYLINE_TOKEN = r"(?:[A-Z][\w.'’-]*|and|&|for|in|of|at|,|\|)"  # names, agencies and their connectors
+_RULES_ANY_LENGTH = [
+    # "... – Photo: REUTERS/KCNA", "... | Image: Getty", "... (Photo: AP)": a credit closes a caption.
+    re.compile(rf"(?:\s[–—|-]+\s*|\(\s*){_CREDIT_WORD}\s*(?:by|credit)?\s*:\s*[^.!?]{{1,60}}\)?\s*\.?$", _I),
+    # "... prepares to meet - Photo 1." (the caption of a numbered photo)
+    re.compile(rf"\s[–—|-]+\s*{_CREDIT_WORD}\s*\d+\s*\.?$", _I),
+    re.compile(r"\b(?:image|photo|picture)\s+(?:copyright|caption)\b", _I),
+    re.compile(r"\ball rights reserved\b", _I),
+    re.compile(r"^\(?\s*(?:additional\s+)?(?:reporting|writing|editing)\s+by\b", _I),
+    re.compile(r"(?:^|[.!?]\s+)click here\b", _I),
+    re.compile(r"^sign up\b.{0,40}\bnewsletters?\b", _I),
+    # CNN/DailyMail caption remnants: a line without a closing mark got " ." appended ("Anne Frank's final
+    # entry ."), and DailyMail bylines were split into "By .", "PUBLISHED: ." fragments.
+    re.compile(r"\s\.$"),
+    re.compile(r"^(?:read more|related|see also|more on this|watch|listen|advertisement)\s*:", _I),
+    re.compile(r"^scroll down for (?:video|more)\b", _I),
+]
+_RULES_SHORT = [
+    re.compile(r"^(?:photo|image|picture|video|gallery|slide)\s*\d+(?:\s*(?:of|/)\s*\d+)?\s*[.:]?$", _I),
+    re.compile(rf"^{_CREDIT_WORD}\s*(?:by|credit)?\s*:", _I),
+    re.compile(r"^pictured\s*:", _I),
+    re.compile(r"^(?:©|\(c\)|copyright\b)", _I),
+    re.compile(r"^(?:getty images|reuters|ap|afp|epa|pa)(?:\s*/\s*\S+)*\.?$", _I),
+    re.compile(
+        r"^(?:leave a comment|comments?|share(?: this(?: article| story| page)?)?|read more|"
+        r"advertisement|sponsored|related(?: articles| stories)?|most read|follow us\b.*|"
+        r"share (?:on|via) \w+|tweet|email|print|subscribe\b.*|have your say)\s*[.:!]?$",
+        _I,
+    ),
+    re.compile(r"\b(?:let us know|tell us)\b.{0,40}\b(?:comments?|think)\b", _I),
+    # A byline: "By Jane Doe, Reuters", "By Jane Doe and John Roe | Updated ...". Every word capitalised.
+    re.compile(rf"^By\s+{_BYLINE_TOKEN}(?:\s*{_BYLINE_TOKEN})*$"),
+]
+# A question put to the reader ("What do you think?"), not a quoted one.
+_READER_QUESTION = re.compile(r"^[^\"“”.!?]*\b(?:you|your)\b[^\"“”.!?]*\?$", _I)
+
+_INNER_SENTENCE_END = re.compile(r"[.!?][\"”’)]*\s+\S")
+
+# "SEOUL (Reuters) - ", "Marseille, France (CNN)", "NEW YORK, March 3 (Reuters) -"
+_AGENCY_DATELINE = (
+    r"(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z0-9][A-Za-z0-9.'’-]*){0,5}\s*)?"
+    r"\((?:CNN|Reuters|AP|AFP|UPI|Bloomberg|dpa|Xinhua|Yonhap|EFE|ANSA|CNS|BBC)\)\s*(?:[-–—]+\s*)?"
+)
+# "HELSINKI — ", "KYIV, Ukraine -- ": a place in capitals and a long dash, no agency (AP and newspaper style).
+_PLACE_DATELINE = (
+    r"[A-Z][A-Z.'’-]{2,}(?:\s+[A-Z][A-Z.'’-]+)*"  # HELSINKI, NEW YORK; 3+ capitals: not "US – China"
+    r"(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s+(?:—|–|--)\s*"
+)
+_DATELINE = re.compile(rf"^(?:{_AGENCY_DATELINE}|{_PLACE_DATELINE})")
+
+
+def _is_furniture_line(text: str, word_count: int) -> bool:
+    if word_count > CAPTION_WORDS:
+        return False
+    if any(rule.search(text) for rule in _RULES_ANY_LENGTH):
+        return True
+    if word_count <= QUESTION_WORDS and _READER_QUESTION.match(text):
+        return True
+    return word_count <= SHORT_WORDS and any(rule.search(text) for rule in _RULES_SHORT)
+
+
+def is_boilerplate(text: str) -> bool:
+    """True when a paragraph or sentence is page furniture rather than news.
+
+    A short paragraph of several sentences ("What do you think? Leave a Comment") is furniture when each
+    of its sentences is."""
+    text = " ".join(text.split())
+    if not text:
+        return True
+    word_count = len(text.split())
+    if _is_furniture_line(text, word_count):
+        return True
+    if word_count > CAPTION_WORDS or not _INNER_SENTENCE_END.search(text):
+        return False
+    parts = [text[start:end].strip() for start, end in nupunkt.sent_spans(text)]
+    return len(parts) > 1 and all(_is_furniture_line(part, len(part.split())) for part in parts)
+
+
+def strip_dateline(sentence: str) -> str:
+    """Drop a leading news-agency dateline ("SEOUL (Reuters) - ", "(CNN)") from text shown to people."""
+    stripped = _DATELINE.sub("", sentence, count=1)
+    return stripped if stripped.strip() else sentence
+
+
+def leading_dateline(text: str) -> str:
+    """The dateline `strip_dateline` would drop from the start of `text` ("HAVANA, August 7 (Xinhua) --"),
+    or "" if none."""
+    return text[: len(text) - len(strip_dateline(text))]
+
+
+FurnitureRole = Literal["hidden", "caption"]
+
+
+def furniture_role(paragraph: str) -> FurnitureRole | None:
+    """What the pipeline does with a paragraph that is furniture: short lines are hidden from every stage,
+    longer ones (captions) stay visible to actors and dates but are never summarized. None: news."""
+    if not is_boilerplate(paragraph):
+        return None
+    return "hidden" if len(paragraph.split()) <= FURNITURE_MAX_WORDS else "caption"
+
+
+# Credits and bylines: a name in them is the photographer's or the reporter's, not an actor of the story.
+_FURNITURE_NAME_WORDS = frozenset(
+    "photo photos photograph image images picture video comment comments click share subscribe newsletter "
+    "advertisement caption getty".split()
+)
+BYLINE_MAX_WORDS = 12  # a "By ..." line longer than this is prose, not a byline
+CREDIT_WINDOW = 80  # characters before a name searched for "Photo:" or "Reporting by"
+_CREDIT = re.compile(r"\b(?:photo|photograph|picture|image|video|credit)s?\s*(?::|by\b)", re.IGNORECASE)
+_BYLINE_START = re.compile(r"^\W*(?:by|written by|reported by)\s", re.IGNORECASE)
+# A byline flattened into the first line of the text: "By . Daily Mail Reporter . PUBLISHED: ..."
+_BYLINE_LEAD = re.compile(r"\W*(?:by|written by|reported by)[\s.]+", re.IGNORECASE)
+_CONTRIBUTOR = re.compile(
+    r"\b(?:reporting|writing|editing|edited|compiled|additional reporting)\s+by\b", re.IGNORECASE
+)
+
+
+def has_furniture_word(name: str) -> bool:
+    """A "name" with a word of page furniture in it ("Getty Images", "Photo Gallery") names no actor."""
+    return any(w.lower() in _FURNITURE_NAME_WORDS for w in name.split())
+
+
+def in_credit_or_byline(text: str, start: int, end: int, *, person: bool) -> bool:
+    """Whether the name at text[start:end] sits in a photo credit, a byline or a contributor line
+    ("Reporting by", which only people are named in: `person`)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    # The cue sits just before the name; a whole one-paragraph article is one "line" (and quadratic).
+    before = text[max(line_start, start - CREDIT_WINDOW) : start]
+    if _CREDIT.search(before) or (person and _CONTRIBUTOR.search(before)):
+        return True
+    if _BYLINE_LEAD.fullmatch(text, line_start, start):
+        return True
+    return bool(_BYLINE_START.match(line)) and len(line.split()) <= BYLINE_MAX_WORDS
+
+
+# A wire dateline opens the story with its place in capitals: "BELGRADE 1996-08-30", "BONN, Aug 30
+# (Reuters) -", "WASHINGTON — Officials said". The NER misses most capitalised places or calls them ORG.
+_DATELINE_PLACE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3})(?:\s*,\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2})?"
+    r"\s*(?:\d{4}-\d\d-\d\d|,?\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d"
+    r"|\([^)\n]{1,40}\)\s*[-–—]"  # "(Reuters) -"
+    r"|(?:—|–|--)(?=[^\n]* [a-z]{2,} )(?: +[^ \n]+){8})",  # a bare dash (AP, newspapers) only before prose
+    re.MULTILINE,
+)
+_SLUGS = frozenset("BREAKING EXCLUSIVE UPDATE ANALYSIS FACTBOX INSIGHT COLUMN OPINION CORRECTED".split())
+DATELINE_LINES = 3  # the dateline is the first or second line (after a headline)
+
+
+def dateline_place(text: str) -> tuple[str, int] | None:
+    """The place of the story's dateline as written ("NEW YORK") and where it starts, if there is one."""
+    head_end = -1
+    for _ in range(DATELINE_LINES):
+        head_end = text.find("\n", head_end + 1)
+        if head_end < 0:
+            head_end = len(text)
+            break
+    match = _DATELINE_PLACE.search(text, 0, head_end)
+    if match is None:
+        return None
+    name = match["place"].rstrip(".'’-")
+    if name in _SLUGS:
+        return None
+    return name, match.start("place")
+
+
+# Time stamps and copyright: when the page changed and who owns it, not what the article speaks of. A line
+# that starts so, or the part of a line after "| Updated" or a ©. "The report, published in 2019," is news.
+_STAMP_WORDS = r"updated|published|posted|last (?:updated|modified)|modified"
+_STAMP_LINE = re.compile(rf"\W*(?:{_STAMP_WORDS}|copyright|©|\(c\))", re.IGNORECASE)
+# A time stamp inside running text: "PUBLISHED: . 10:39 EST, 3 March 2014" (copied pages keep them inline).
+_CLOCK = r"\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?\s*)?(?:[a-z]{2,4}\b)?[\s,]*"
+
+
+def _stamp(words: str) -> str:
+    return rf"\b(?:{words})\s*:[\s.|]*(?:{_CLOCK})?"
+
+
+_STAMP_BEFORE = re.compile(
+    rf"(?:[|•·]\s*(?:{_STAMP_WORDS})\b[^|•·\n]*|(?:©|\(c\)|copyright)\s*|{_stamp(_STAMP_WORDS)})$",
+    re.IGNORECASE,
+)
+STAMP_REACH_CHARS = 60
+# "Published: 3 March 2014": ends where the page's own publication date starts.
+PUBLISHED_STAMP = re.compile(_stamp("published|posted"), re.IGNORECASE)
+
+
+def in_stamp_line(text: str, position: int) -> bool:
+    """Whether `position` is in a time stamp or copyright line (or the stamp part of a line)."""
+    line_start = text.rfind("\n", 0, position) + 1
+    reach = max(line_start, position - STAMP_REACH_CHARS)
+    return bool(_STAMP_LINE.match(text, line_start) or _STAMP_BEFORE.search(text, reach, position))
