@@ -43,7 +43,10 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 shape, size = sys.argv[1], int(sys.argv[2])
-from bot.briefing import pipeline
+try:
+    from bot.briefing import pipeline
+except ImportError:  # a checkout from before the pipeline had its own package
+    from bot import pipeline
 from bot.config import Settings
 from bot.errors import BriefError
 from bot.models import Source

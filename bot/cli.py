@@ -33,9 +33,13 @@ def _iso_date(value: str) -> date:
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress_defaults: bool) -> None:
     # Accepted before the command (`briefbot -v run`, as git and docker taught) and after it; on the
     # subcommand their defaults are suppressed so they don't overwrite what was given before it.
-    default: dict[str, object] = {"default": argparse.SUPPRESS} if suppress_defaults else {}
-    parser.add_argument("--config", metavar="FILE", help="settings file (see config.example.toml)", **default)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr", **default)
+    default = argparse.SUPPRESS if suppress_defaults else None
+    parser.add_argument(
+        "--config", metavar="FILE", help="settings file (see config.example.toml)", default=default
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress to stderr", default=default or False
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"briefbot: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return asyncio.run(args.handler(args, settings))
+        code: int = asyncio.run(args.handler(args, settings))
+        return code
     except ConfigError as error:  # e.g. a token variable the config names is missing
         print(f"briefbot: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -157,12 +157,13 @@ def _section(cls: type, name: str, raw: Any) -> Any:
 
 
 def parse_settings(raw: dict[str, Any]) -> Settings:
-    sections = {f.name: f.default_factory for f in fields(Settings)}  # type: ignore[misc]
+    defaults = Settings()
+    sections = {f.name: type(getattr(defaults, f.name)) for f in fields(Settings)}
     built: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in sections:
             raise ConfigError(f"[{name}]: unknown section (known: {', '.join(sorted(sections))})")
-        built[name] = _section(type(sections[name]()), name, value)
+        built[name] = _section(sections[name], name, value)
     return Settings(**built)
 
 

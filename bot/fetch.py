@@ -255,7 +255,7 @@ class Fetcher:
 def _unreadable_response(exc: aiohttp.ClientResponseError) -> BriefError | None:
     """The site answered, but with a status line or headers aiohttp's parser refused (it raises them as a
     ClientResponseError caused by an HttpProcessingError): that is the site's fault, not unreachability."""
-    causes = []
+    causes: list[BaseException] = []
     cause = exc.__cause__
     while cause is not None and len(causes) < 5:
         causes.append(cause)

@@ -93,7 +93,7 @@ class BriefingWorkers:
             assert self._thread is not None
             self._thread.shutdown(wait=True, cancel_futures=True)
             return
-        self._pool.stop()
+        self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves stop() unannotated
         self._pool.join()
 
     async def __aenter__(self) -> Self:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import trafilatura
+from trafilatura.settings import Document
 
 from bot.errors import NotAnArticleError
 from bot.models import Article
@@ -41,7 +42,7 @@ def extract_article(html: str, *, url: str | None = None, today: date | None = N
             "max_date": today.isoformat(),
         },
     )
-    if document is None or not document.text:
+    if not isinstance(document, Document) or not document.text:  # a dict only with as_dict=True
         raise NotAnArticleError()
     title = (document.title or "").strip() or None
     paragraphs = [p.strip() for p in document.text.split("\n") if p.strip()]

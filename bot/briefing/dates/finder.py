@@ -249,7 +249,7 @@ def _parse_with_dateparser(span: str, anchor: date) -> str | None:
     data = parser.get_date_data(span)
     if data.date_obj is None:
         return None
-    day = data.date_obj.date()
+    day: date = data.date_obj.date()
     if data.period == "day":
         return day.isoformat()
     if data.period == "month":
