@@ -39,6 +39,7 @@ import yarl
 from discord import app_commands
 
 from adapters.discord_render import alert_content, briefing_embed, cut, notice_content
+from bot.alerts.model import AlertContent, Delivery, StoryAlert
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
@@ -46,7 +47,6 @@ from bot.chat.outbox import Outbox, RateLimited
 from bot.config import DiscordSettings, Settings
 from bot.errors import BadInputError, InternalError, InvalidUrlError, TooShortError
 from bot.models import Briefing
-from bot.store import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ class DiscordAdapter:
         second copy. A replay Discord recognises returns the id of the message first posted.
         """
         channel = self._alert_channel(delivery)
-        body = self._alert_body(delivery.payload)
+        body = self._alert_body(delivery.content)
         nonce = alert_nonce(delivery.key)
         no_pings = discord.AllowedMentions.none()  # an alert quotes articles and queries: nobody is pinged
         posted = await self._send_queued(
@@ -288,11 +288,11 @@ class DiscordAdapter:
         return str(posted.id)
 
     async def update(self, delivery: Delivery, ref: str) -> None:
-        """Edit the alert posted as message `ref` to show `delivery.payload` as it is now (more outlets);
+        """Edit the alert posted as message `ref` to show `delivery.content` as it is now (more outlets);
         return once Discord accepted the edit. Raises NotConnectedError like `deliver`, and PostRefusedError
         when Discord refuses it (the message was deleted: 404, code 10008)."""
         message = self._alert_channel(delivery).get_partial_message(int(ref))
-        body = self._alert_body(delivery.payload)
+        body = self._alert_body(delivery.content)
         # Whether embeds are suppressed is a message flag an edit leaves alone when it does not name it.
         body.pop("suppress_embeds", None)
         no_pings = discord.AllowedMentions.none()
@@ -308,13 +308,11 @@ class DiscordAdapter:
             raise NotConnectedError(f"discord is not connected; alert {delivery.key} stays queued")
         return client.get_partial_messageable(int(delivery.channel))
 
-    def _alert_body(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if "notice" in payload:  # e.g. a feed was disabled; the feed's link must not unfurl into a preview
-            return {"content": notice_content(Notice(str(payload["notice"]))), "suppress_embeds": True}
-        if "briefing" not in payload:
-            raise ValueError(f"an alert payload with neither a briefing nor a notice: {sorted(payload)}")
-        outcome = Outcome(Briefing.from_dict(payload["briefing"]))
-        return self._body(outcome) | {"content": alert_content(payload)}
+    def _alert_body(self, content: AlertContent) -> dict[str, Any]:
+        body = self._body(content)
+        if isinstance(content, Notice):  # e.g. a feed was disabled; the feed's link must not unfurl
+            body["suppress_embeds"] = True
+        return body
 
     # --- messages: pasted links and mentions --------------------------------------------------------
 
@@ -357,16 +355,20 @@ class DiscordAdapter:
         reference = message.to_reference(fail_if_not_exists=False)
         await self._post(
             where,
-            lambda: message.channel.send(reference=reference, mention_author=False, **self._body(outcome)),
+            lambda: message.channel.send(
+                reference=reference, mention_author=False, **self._body(outcome.reply)
+            ),
         )
 
-    def _body(self, outcome: Outcome) -> dict[str, Any]:
-        if isinstance(outcome.reply, Notice):
-            return {"content": notice_content(outcome.reply)}
+    def _body(self, reply: Briefing | Notice | StoryAlert) -> dict[str, Any]:
+        """Any reply or topic alert as channel.send arguments."""
+        if isinstance(reply, Notice):
+            return {"content": notice_content(reply)}
         shown = self._settings.briefing
-        embed = briefing_embed(
-            outcome.reply, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown
-        )
+        briefing = reply.briefing if isinstance(reply, StoryAlert) else reply
+        embed = briefing_embed(briefing, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown)
+        if isinstance(reply, StoryAlert):
+            return {"embed": embed, "content": alert_content(reply)}
         return {"embed": embed}
 
     # --- application commands -----------------------------------------------------------------------
@@ -445,7 +447,7 @@ class DiscordAdapter:
             await self._tell_asker(interaction, where, notice_content(outcome.reply))
             return
         channel = self._channel_of(interaction)
-        body = self._body(outcome)
+        body = self._body(outcome.reply)
         if isinstance(outcome.reply, Notice):  # a public notice (a changed setting) says who changed it
             body["content"] = cut(f"{body['content']} ({interaction.user.mention})", 2000)
         else:

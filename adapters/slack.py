@@ -28,13 +28,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_dedupe import DeliveryDedupe
 from adapters.slack_http import slack_endpoint
-from adapters.slack_render import Message, alert_message, from_slack_markup, reply_message, strip_mention
+from adapters.slack_render import Message, from_slack_markup, reply_message, strip_mention
+from bot.alerts.model import Delivery
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.chat.outbox import Outbox, RateLimited
 from bot.config import Settings
-from bot.store import Delivery, Store
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,7 @@ class SlackAdapter:
         return call.ts
 
     async def update(self, delivery: Delivery, ref: str) -> None:
-        """Replace the posted alert `ref` (its ts) with `delivery.payload` rendered afresh, e.g. with a longer
+        """Replace the posted alert `ref` (its ts) with `delivery.content` rendered afresh, e.g. with a longer
         "Also reported by" line; return once Slack accepted the edit, else raise AlertNotUpdated.
 
         Goes through the Outbox like posts (429s waited out, in order with the channel's other messages).
@@ -245,8 +246,8 @@ class SlackAdapter:
         return None
 
     def _render_alert(self, delivery: Delivery) -> Message:
-        return alert_message(
-            delivery.payload, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
+        return reply_message(
+            delivery.content, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
         )
 
     def _alert_edit(

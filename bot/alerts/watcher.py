@@ -17,21 +17,24 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.alerts.dedupe import StoryIndex, signature
 from bot.alerts.digest import digest_text, next_due
 from bot.alerts.feeds import FeedItem, fetch_feed
 from bot.alerts.matcher import QueryIndex
+from bot.alerts.model import Delivery, StoryAlert, Subscription
 from bot.alerts.query import Matchable, parse_query
 from bot.alerts.schedule import Clock, FeedPoller, FeedState
+from bot.chat.model import Notice
 from bot.config import AlertSettings
 from bot.errors import BriefError
 from bot.fetch import Fetcher
 from bot.models import Briefing
-from bot.store import Delivery, FeedRow, Store, Subscription
+from bot.store import FeedRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +177,7 @@ class AlertWatcher:
                 "Remove it with `/brief source remove`, or add it again once it works."
             )
             await self._store.enqueue_delivery(
-                Delivery(f"disabled:{url}:{int(now)}:{channel}", platform, channel, {"notice": text}, now)
+                Delivery(f"disabled:{url}:{int(now)}:{channel}", platform, channel, Notice(text), now)
             )
         await self.deliver_pending()
 
@@ -221,16 +224,11 @@ class AlertWatcher:
         for subscription in candidates:
             if not parse_query(subscription.query).matches(matchable):
                 continue  # the full briefing shows it is not about the topic after all
-            payload: dict[str, Any] = {
-                "subscription": subscription.id,
-                "query": subscription.query,
-                "briefing": briefing.to_dict(),
-                "also": [],
-            }
-            if subscription.digest:  # held back until the digest time, then sent with the day's others
-                payload["digest_due"] = next_due(subscription.digest, now, self._zone)
+            # A digest subscription's story waits for the digest time, then goes out with the day's others.
+            due = next_due(subscription.digest, now, self._zone) if subscription.digest else None
+            alert = StoryAlert(subscription.id, subscription.query, briefing, digest_due=due)
             delivery = Delivery(f"{subscription.id}:{item.key}", subscription.platform, subscription.channel,
-                                payload, now)  # fmt: skip
+                                alert, now)  # fmt: skip
             if await self._store.enqueue_delivery(delivery):
                 await self._store.count_alert(subscription.id)
                 queued = True
@@ -252,18 +250,19 @@ class AlertWatcher:
             return
         for subscription in subscriptions:
             found = await self._store.delivery(f"{subscription.id}:{story}")
-            if found is None or item.link in found[0].payload["also"]:
+            if found is None:
                 continue
             delivery, ref, delivered = found
-            payload = {**delivery.payload, "also": [*delivery.payload["also"], item.link]}
+            alert = delivery.content
+            if not isinstance(alert, StoryAlert) or item.link in alert.also:
+                continue
+            alert = replace(alert, also=(*alert.also, item.link))
             if not delivered:
-                await self._store.update_delivery_payload(delivery.key, payload)
+                await self._store.update_pending_delivery(delivery.key, alert)
                 continue
             if ref is None:
                 continue  # posted by a platform that gave no reference: it cannot be edited
-            updated = Delivery(
-                delivery.key, delivery.platform, delivery.channel, payload, delivery.created_at
-            )
+            updated = replace(delivery, content=alert)
             try:
                 await self._sink.update(updated, ref)
             except asyncio.CancelledError:
@@ -271,7 +270,7 @@ class AlertWatcher:
             except Exception:
                 log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
                 continue
-            await self._store.set_delivery_payload(delivery.key, payload)
+            await self._store.set_delivery_content(delivery.key, alert)
 
     # --- delivery -------------------------------------------------------------------------------------
 
@@ -282,16 +281,17 @@ class AlertWatcher:
         async with self._delivering:
             digests: dict[tuple[int, float], list[Delivery]] = defaultdict(list)
             for delivery in await self._store.pending_deliveries():
-                due = delivery.payload.get("digest_due")
-                if due is None:
+                alert = delivery.content
+                if not isinstance(alert, StoryAlert) or alert.digest_due is None:
                     delivered += await self._send(delivery, [delivery])
-                elif due <= now:
-                    digests[delivery.payload["subscription"], due].append(delivery)
+                elif alert.digest_due <= now:
+                    digests[alert.subscription_id, alert.digest_due].append(delivery)
             for (subscription, due), parts in digests.items():
                 first = parts[0]
+                stories = [part.content for part in parts if isinstance(part.content, StoryAlert)]
                 # One key per subscription and day, so a replay after a crash is recognized like any alert.
                 combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
-                                    {"notice": digest_text(parts)}, now)  # fmt: skip
+                                    Notice(digest_text(stories)), now)  # fmt: skip
                 delivered += await self._send(combined, parts)
         return delivered
 
