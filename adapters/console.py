@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.alerts.model import Delivery, StoryAlert, story_header
+from bot.chat.commands import parse
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.models import Briefing
@@ -59,7 +60,7 @@ class ConsoleAdapter:
             return
         command, _, rest = line.partition(" ")
         if command.lower() == "/brief":
-            self._print(await core.on_command(self._where, self._person, rest))
+            self._print(await core.handle(self._where, self._person, parse(rest)))
             return
         if line.startswith("/"):
             self._print(Outcome(Notice(f"Unknown command {command}. Try /brief help."), private=True))

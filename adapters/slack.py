@@ -30,6 +30,7 @@ from adapters.slack_dedupe import DeliveryDedupe
 from adapters.slack_http import slack_endpoint
 from adapters.slack_render import Message, from_slack_markup, reply_message, strip_mention
 from bot.alerts.model import Delivery
+from bot.chat.commands import BriefUrl, Command, parse
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
@@ -121,9 +122,6 @@ def _place(channel: str | None, message: Mapping[str, Any] | None = None) -> Pla
 
 def _malformed(kind: str) -> None:
     log.warning("slack: ignored a %s that lacks fields Slack always sends (malformed_payload)", kind)
-
-
-_MANAGING_COMMANDS = frozenset({"subscribe", "unsubscribe", "source"})
 
 
 class SlackAdapter:
@@ -440,8 +438,8 @@ class SlackAdapter:
         text = from_slack_markup(strip_mention(_field(event, "text") or "", context.bot_user_id))
         # People write "@briefbot can you brief <link>?": the links are the request, whatever the words
         # around them (the core would take a link with many words for pasted text). No link: like /brief.
-        requests = find_links(text, self._max_links) or [text]
-        self._spawn(self._answer(where, _person(event), requests, respond=None))
+        requests: list[Command] = [BriefUrl(link) for link in find_links(text, self._max_links)]
+        self._spawn(self._answer(where, _person(event), requests or [parse(text)], respond=None))
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, before any work: Slack gives 3 seconds
@@ -450,14 +448,13 @@ class SlackAdapter:
             _malformed("slash command")
             return
         text = from_slack_markup(_field(command, "text") or "")
-        self._spawn(self._answer_command(where, user, text, respond))
+        self._spawn(self._answer_command(where, user, parse(text), respond))
 
-    async def _answer_command(self, where: Place, user: str, text: str, respond: AsyncRespond) -> None:
+    async def _answer_command(self, where: Place, user: str, command: Command, respond: AsyncRespond) -> None:
         # Slack has no per-channel "manage" permission: the app checks (admins, owners, configured managers),
-        # and only for the commands that change a channel's alerts, to spare a users.info call per briefing.
-        first = (text.split() or [""])[0].lower()
-        can_manage = first in _MANAGING_COMMANDS and await self._can_manage(user)
-        await self._answer(where, Person(user, can_manage=can_manage), [text], respond)
+        # and only for the commands that need it, to spare a users.info call per briefing.
+        can_manage = command.needs_manager and await self._can_manage(user)
+        await self._answer(where, Person(user, can_manage=can_manage), [command], respond)
 
     async def _can_manage(self, user: str) -> bool:
         if user in self._slack.managers:
@@ -481,7 +478,9 @@ class SlackAdapter:
         person = Person(user)
         text = from_slack_markup(_field(message, "text") or "")
         # An explicit request: brief every link (up to the per-message cap), or the text if it has none.
-        requests = find_links(text, self._max_links) or ([text] if text.strip() else [])
+        requests: list[Command] = [BriefUrl(link) for link in find_links(text, self._max_links)]
+        if not requests and text.strip():
+            requests = [parse(text)]
         if not requests:
             self._deliver(
                 where, person, Outcome(Notice("I found nothing to brief in that message."), True), respond
@@ -514,10 +513,10 @@ class SlackAdapter:
             self._deliver(where, person, outcome, respond=None)
 
     async def _answer(
-        self, where: Place, person: Person, requests: list[str], respond: AsyncRespond | None
+        self, where: Place, person: Person, requests: list[Command], respond: AsyncRespond | None
     ) -> None:
         """/brief, mentions and the shortcut: each request answered, replies in request order."""
-        outcomes = await asyncio.gather(*(self.core.on_command(where, person, text) for text in requests))
+        outcomes = await asyncio.gather(*(self.core.handle(where, person, command) for command in requests))
         for outcome in outcomes:
             self._deliver(where, person, outcome, respond)
 
