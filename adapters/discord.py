@@ -100,7 +100,7 @@ class PostRefusedError(Exception):
 
 
 def alert_nonce(key: str) -> str:
-    """A short nonce that is the same every time the alert with this outbox key is sent."""
+    """A short nonce that is the same every time the alert with this delivery key is sent."""
     return hashlib.blake2b(key.encode(), digest_size=NONCE_BYTES).hexdigest()
 
 
@@ -263,7 +263,7 @@ class DiscordAdapter:
         posted: list[T] = []
         refused: list[discord.HTTPException] = []
 
-        async def deliver() -> None:
+        async def post() -> None:
             try:
                 posted.append(await send())
             except discord.RateLimited as limited:  # longer than discord.py is willing to wait itself
@@ -276,7 +276,7 @@ class DiscordAdapter:
                     return
                 raise
 
-        sent = self._outbox.send(where.channel_key, deliver)
+        sent = self._outbox.send(where.channel_key, post)
         self._awaited_posts.add(sent)
         try:
             await sent

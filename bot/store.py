@@ -303,7 +303,8 @@ class Store:
         ) as cursor:
             return [(sid, bytes.fromhex(sig), at) for sid, sig, at in await cursor.fetchall()]
 
-    # --- topic alerts: the outbox (written before posting, marked after the platform confirms) ---------
+    # --- topic alerts: the alert queue (written before posting, marked after the platform confirms) ----
+    # Its table is named `outbox` from before; in the code, the Outbox is the in-memory per-channel queue.
 
     async def enqueue_delivery(self, delivery: Delivery) -> bool:
         """Queue an alert once: a replay with the same delivery key is ignored."""
@@ -410,7 +411,7 @@ class FeedRow:
     last_error: str | None = None
 
 
-# --- alert content as the outbox's JSON payload ---------------------------------------------------------
+# --- alert content as the alert queue's JSON payload ----------------------------------------------------
 # Rows written by every release must stay readable: {"notice": text}, or {"subscription": id, "query": text,
 # "briefing": Briefing.to_dict(), "also": [links], "digest_due"?: epoch seconds}.
 

@@ -73,7 +73,7 @@ async def test_watcher_holds_digest_stories_until_due(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "db.sqlite3") as store, Fetcher(FetchSettings()) as fetcher:
         for n in (1, 2):
             await store.enqueue_delivery(_queued(n, due))
-        watcher = AlertWatcher(store, fetcher, None, sink, settings, clock=lambda: now[0])  # type: ignore[arg-type]
+        watcher = AlertWatcher(store, fetcher, None, sink, settings, now=lambda: now[0])  # type: ignore[arg-type]
         assert await watcher.deliver_pending() == 0
         now[0] = due + 1
         assert await watcher.deliver_pending() == 1

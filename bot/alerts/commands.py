@@ -41,13 +41,13 @@ class AlertCommands:
         store: Store,
         settings: AlertSettings,
         *,
-        clock: Callable[[], float] = time.time,
+        now: Callable[[], float] = time.time,  # epoch seconds
         on_change: Callable[[], Awaitable[None]] | None = None,
         check_feed: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
-        self._clock = clock
+        self._now = now
         self._on_change = on_change  # the watcher reloads subscriptions and feeds
         self._check_feed = check_feed  # fetches the feed once (safe fetcher) and returns its title
 
@@ -92,7 +92,7 @@ class AlertCommands:
             return _private("This channel has as many subscriptions as it may; remove one first.", "too_many")
         added = await self._store.add_subscription(
             where.platform, where.channel, query.normalized(),
-            created_by=person.user, created_at=self._clock(), digest=digest,
+            created_by=person.user, created_at=self._now(), digest=digest,
         )  # fmt: skip
         if added is None:
             return _private(f"This channel already follows `{query.normalized()}`.")
@@ -182,7 +182,7 @@ class AlertCommands:
             except BriefError as error:
                 return _private(f"I can't use that feed: {error.message}", error.code)
         if not await self._store.add_channel_feed(where.platform, where.channel, url, added_by=person.user,
-                                                  at=self._clock()):  # fmt: skip
+                                                  at=self._now()):  # fmt: skip
             return _private("This channel already watches that feed.")
         named = url if title == url else f"{title} ({url})"
         return Outcome(Notice(f"Added the source {named}; it is checked every "

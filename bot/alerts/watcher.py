@@ -1,11 +1,11 @@
-"""Topic alerts end to end: feed items → new? → first match → same story? → briefing → second match → outbox
-→ delivered once.
+"""Topic alerts end to end: feed items → new? → first match → same story? → briefing → second match → alert
+queue → delivered once.
 
 Every feed is polled once per interval however many channels use it (the FeedPoller). An item is processed
-once: its "seen" row is written only after its alerts are in the outbox, so a crash in between means it is
-processed again on the next poll, and the outbox's delivery key (subscription, story) keeps that from posting
-twice. Alerts are written to the outbox before posting and marked delivered only after the platform confirms;
-on start, whatever is still pending is delivered first.
+once: its "seen" row is written only after its alerts are queued (in the store), so a crash in between means
+it is processed again on the next poll, and each Delivery's key (subscription, story) keeps that from posting
+twice. Alerts are queued before posting and marked delivered only after the platform confirms; on start,
+whatever is still pending is delivered first.
 """
 
 from __future__ import annotations
@@ -76,14 +76,14 @@ class AlertWatcher:
         sink: AlertSink,
         settings: AlertSettings,
         *,
-        clock: Callable[[], float] = time.time,
+        now: Callable[[], float] = time.time,  # epoch seconds
         poll_clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._briefer = briefer
         self._sink = sink
         self._settings = settings
-        self._clock = clock
+        self._now = now
         self._index = QueryIndex()
         self._subscriptions: dict[int, Subscription] = {}
         self._readers: dict[str, set[tuple[str, str]]] = {}  # feed url → (platform, channel) that watch it
@@ -103,7 +103,7 @@ class AlertWatcher:
     # --- lifecycle ------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        window_start = self._clock() - self._settings.dedupe_window_hours * 3600
+        window_start = self._now() - self._settings.dedupe_window_hours * 3600
         for story_id, data, at in await self._store.stories_since(window_start):
             self._stories.add_signature(story_id, data, datetime.fromtimestamp(at, UTC))
         await self.refresh()
@@ -170,7 +170,7 @@ class AlertWatcher:
 
     async def _feed_disabled(self, url: str, error: BriefError) -> None:
         log.warning("feed %s disabled after repeated failures: %s", url, error.code)
-        now = self._clock()
+        now = self._now()
         for platform, channel in sorted(self._readers.get(url, ())):
             text = (
                 f"I stopped checking the feed {url}: it failed too many times in a row ({error.message}). "
@@ -182,7 +182,7 @@ class AlertWatcher:
         await self.deliver_pending()
 
     async def handle_items(self, url: str, items: list[FeedItem]) -> None:
-        now = self._clock()
+        now = self._now()
         keys = [item.key for item in items]
         if not await self._store.feed_seen_before(url):
             # A new feed: what it holds now is old news. The marker row remembers the baseline was taken
@@ -277,7 +277,7 @@ class AlertWatcher:
     async def deliver_pending(self) -> int:
         """Post every queued alert, oldest first, and every digest that is due; a failure leaves it queued."""
         delivered = 0
-        now = self._clock()
+        now = self._now()
         async with self._delivering:
             digests: dict[tuple[int, float], list[Delivery]] = defaultdict(list)
             for delivery in await self._store.pending_deliveries():
@@ -304,7 +304,7 @@ class AlertWatcher:
             log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
             return 0
         for queued in covers:
-            await self._store.mark_delivered(queued.key, self._clock(), ref)
+            await self._store.mark_delivered(queued.key, self._now(), ref)
         return 1
 
 

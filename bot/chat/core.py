@@ -73,17 +73,19 @@ class ChatCore:
         settings: ChatSettings,
         *,
         alerts: AlertCommandHandler | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._briefer = briefer
         self._alerts = alerts
         self._prefs = prefs
         self._settings = settings
         self._cache: SingleFlightCache[Briefing] = SingleFlightCache(
-            settings.cache_ttl_seconds, settings.cache_max_entries, clock
+            settings.cache_ttl_seconds, settings.cache_max_entries, monotonic
         )
-        self._per_user = RateLimiter(settings.user_briefings_per_minute, settings.user_burst, clock)
-        self._per_channel = RateLimiter(settings.channel_briefings_per_minute, settings.channel_burst, clock)
+        self._per_user = RateLimiter(settings.user_briefings_per_minute, settings.user_burst, monotonic)
+        self._per_channel = RateLimiter(
+            settings.channel_briefings_per_minute, settings.channel_burst, monotonic
+        )
         self._pending = 0
 
     # --- events -------------------------------------------------------------------------------------
