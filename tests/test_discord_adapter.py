@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import discord
 import pytest
@@ -32,6 +32,7 @@ from adapters.discord import (
 from bot.alerts.commands import AlertCommands
 from bot.chat.commands import (
     AddSource,
+    AlertCommand,
     BriefText,
     BriefUrl,
     ListSources,
@@ -374,6 +375,8 @@ def test_topic_actions_build_commands_from_their_options() -> None:
     assert TOPIC_ACTIONS["sources"]("") == ListSources()
     assert TOPIC_ACTIONS["source-add"](f"<{HARBOUR}>") == AddSource(HARBOUR)
     assert TOPIC_ACTIONS["source-remove"]("no link") == RemoveSource(None)
+    # Every alert command has its choice: one added to the grammar without one fails here.
+    assert {type(make("x")) for make in TOPIC_ACTIONS.values()} == set(get_args(AlertCommand))
 
 
 # --- the real `briefbot run` process -------------------------------------------------------------------

@@ -279,20 +279,20 @@ class AlertWatcher:
         delivered = 0
         now = self._now()
         async with self._delivering:
-            digests: dict[tuple[int, float], list[Delivery]] = defaultdict(list)
+            digests: dict[tuple[int, float], list[tuple[Delivery, StoryAlert]]] = defaultdict(list)
             for delivery in await self._store.pending_deliveries():
                 alert = delivery.content
                 if not isinstance(alert, StoryAlert) or alert.digest_due is None:
                     delivered += await self._send(delivery, [delivery])
                 elif alert.digest_due <= now:
-                    digests[alert.subscription_id, alert.digest_due].append(delivery)
+                    digests[alert.subscription_id, alert.digest_due].append((delivery, alert))
             for (subscription, due), parts in digests.items():
-                first = parts[0]
-                stories = [part.content for part in parts if isinstance(part.content, StoryAlert)]
+                first = parts[0][0]
+                text = digest_text([story for _, story in parts])
                 # One key per subscription and day, so a replay after a crash is recognized like any alert.
                 combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
-                                    Notice(digest_text(stories)), now)  # fmt: skip
-                delivered += await self._send(combined, parts)
+                                    Notice(text), now)  # fmt: skip
+                delivered += await self._send(combined, [queued for queued, _ in parts])
         return delivered
 
     async def _send(self, delivery: Delivery, covers: list[Delivery]) -> int:
