@@ -126,19 +126,14 @@ def retry_after_of(error: discord.HTTPException) -> float:
     return DEFAULT_RETRY_AFTER
 
 
-def _first_link(text: str) -> str | None:
-    links = find_links(text, 1)
-    return links[0] if links else None
-
-
 # `/brief-topics action:<choice> value:<text>` as the command each choice stands for.
 TOPIC_ACTIONS: dict[str, Callable[[str], AlertCommand]] = {
     "subscribe": Subscribe.of,
     "unsubscribe": Unsubscribe,
     "subscriptions": lambda _: ListSubscriptions(),
     "sources": lambda _: ListSources(),
-    "source-add": lambda value: AddSource(_first_link(value)),
-    "source-remove": lambda value: RemoveSource(_first_link(value)),
+    "source-add": AddSource.of,
+    "source-remove": RemoveSource.of,
 }
 
 
@@ -426,8 +421,10 @@ class DiscordAdapter:
             return
         command: Command | Notice
         if url is not None:
-            link = _first_link(url)
-            command = BriefUrl(link) if link else Notice(InvalidUrlError().message, code=InvalidUrlError.code)
+            links = find_links(url, 1)
+            command = (
+                BriefUrl(links[0]) if links else Notice(InvalidUrlError().message, code=InvalidUrlError.code)
+            )
         else:
             command = text_to_brief((text or "")[:MAX_TEXT_OPTION])
         await self._answer(interaction, self._asking(core, command))

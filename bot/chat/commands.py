@@ -86,33 +86,34 @@ class ListSources:
         return cls() if [word.lower() for word in words] == ["sources"] else None
 
 
-def _is_source(words: list[str], action: str) -> bool:
-    return words[0].lower() == "source" and len(words) >= 2 and words[1].lower() == action
-
-
-def _first_link(text: str) -> str | None:
-    links = find_links(text, 1)
-    return links[0] if links else None
-
-
 @dataclass(frozen=True, slots=True)
-class AddSource:
-    url: str | None  # the feed's link as written; None when none was given
+class _SourceCommand:
+    """`source add|remove <feed url>`: one of the channel's own feeds."""
+
+    url: str | None  # the feed's link as written; None when none was given (the handler shows the usage)
+    action: ClassVar[str]
     needs_manager: ClassVar[bool] = True
 
     @classmethod
     def read(cls, words: list[str], rest: str) -> Self | None:
-        return cls(_first_link(rest[len(words[1]) :])) if _is_source(words, "add") else None
+        if words[0].lower() != "source" or len(words) < 2 or words[1].lower() != cls.action:
+            return None
+        return cls.of(rest[len(words[1]) :])
+
+    @classmethod
+    def of(cls, text: str) -> Self:
+        links = find_links(text, 1)
+        return cls(links[0] if links else None)
 
 
 @dataclass(frozen=True, slots=True)
-class RemoveSource:
-    url: str | None  # the feed's link as written; None when none was given
-    needs_manager: ClassVar[bool] = True
+class AddSource(_SourceCommand):
+    action: ClassVar[str] = "add"
 
-    @classmethod
-    def read(cls, words: list[str], rest: str) -> Self | None:
-        return cls(_first_link(rest[len(words[1]) :])) if _is_source(words, "remove") else None
+
+@dataclass(frozen=True, slots=True)
+class RemoveSource(_SourceCommand):
+    action: ClassVar[str] = "remove"
 
 
 @dataclass(frozen=True, slots=True)
