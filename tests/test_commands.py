@@ -1,8 +1,11 @@
 """`parse`: the one grammar of `/brief …`, whatever the platform."""
 
+from typing import get_args
+
 import pytest
 
 from bot.chat.commands import (
+    HELP,
     AddSource,
     Auto,
     BriefText,
@@ -116,3 +119,12 @@ def test_only_commands_that_change_alerts_need_a_channel_manager() -> None:
     assert managed == {"Subscribe", "Unsubscribe", "AddSource", "RemoveSource"}
     for text in ["", "auto off", "subscriptions", "sources", LINK, ARTICLE]:
         assert not parse(text).needs_manager, text
+
+
+def test_help_shows_every_command() -> None:
+    usages = ["help", "auto on", "subscribe <query>", "unsubscribe <number>", "subscriptions", "sources",
+              "source add <feed url>", "source remove <feed url>"]  # fmt: skip
+    commands = {type(parse(usage)) for usage in usages}
+    assert commands == set(get_args(Command)) - {BriefUrl, BriefText}, "a command without a line in HELP"
+    for usage in usages:
+        assert f"`/brief {usage}" in HELP

@@ -2,7 +2,8 @@
 
 Platforms that send free text (Slack's `/brief`, mentions, the console) call `parse`; Discord builds the same
 values from its slash-command options. The core handles a `Command`; no adapter reads command words itself.
-Adding a command: a dataclass here (its words in `read`, listed in `_COMMANDS`) and its handler.
+Adding a command: a dataclass here (its words in `read`, listed in `_COMMANDS`, a line in HELP) and its
+handler.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ from typing import ClassVar, Self
 from bot.chat.links import find_links
 
 _DIGEST = re.compile(r"\s--digest\s+(\S+)\s*$")
+
+# What `Help` answers where commands are typed (Discord, with its own slash commands, has its own).
+HELP = """\
+*briefbot* turns news articles into short briefings: a summary, the key actors and the key dates.
+• Paste a link in a channel: I answer in its thread (when automatic briefings are on here).
+• `/brief <link>` or `/brief <pasted text>`: a briefing for everyone in the channel.
+• Mention me with a link: same as /brief.
+• `/brief auto on` / `/brief auto off` / `/brief auto`: automatic briefings of pasted links in this channel.
+• `/brief subscribe <query> [--digest daily@08:00]`: a briefing here for every new story that matches, e.g.
+  `/brief subscribe "North Korea" (missile OR launch) -sports actor:"Kim Jong Un"`.
+• `/brief subscriptions`, `/brief unsubscribe <number>`: list and remove them.
+• `/brief sources`, `/brief source add <feed url>`, `/brief source remove <feed url>`: the feeds watched here.
+• `/brief help`: this message. Errors are shown only to you."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from bot.chat.cache import SingleFlightCache
-from bot.chat.commands import AlertCommand, Auto, BriefText, BriefUrl, Command, Help, parse
+from bot.chat.commands import HELP, AlertCommand, Auto, BriefText, BriefUrl, Command, Help, parse
 from bot.chat.links import canonical_url, find_links
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.chat.ratelimit import RateLimiter
@@ -24,18 +24,6 @@ from bot.errors import BriefError, InternalError
 from bot.models import Briefing
 
 log = logging.getLogger(__name__)
-
-HELP = """\
-*briefbot* turns news articles into short briefings: a summary, the key actors and the key dates.
-• Paste a link in a channel: I answer in its thread (when automatic briefings are on here).
-• `/brief <link>` or `/brief <pasted text>`: a briefing for everyone in the channel.
-• Mention me with a link: same as /brief.
-• `/brief auto on` / `/brief auto off` / `/brief auto`: automatic briefings of pasted links in this channel.
-• `/brief subscribe <query> [--digest daily@08:00]`: a briefing here for every new story that matches, e.g.
-  `/brief subscribe "North Korea" (missile OR launch) -sports actor:"Kim Jong Un"`.
-• `/brief subscriptions`, `/brief unsubscribe <number>`: list and remove them.
-• `/brief sources`, `/brief source add <feed url>`, `/brief source remove <feed url>`: the feeds watched here.
-• `/brief help`: this message. Errors are shown only to you."""
 
 
 ALERTS_OFF = "Topic alerts are not available here."
