@@ -10,11 +10,12 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
+from bot.alerts.model import Delivery, StoryAlert, story_header
+from bot.chat.commands import parse
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.models import Briefing
 from bot.render import format_text
-from bot.store import Delivery
 
 PROMPT = "Paste a link, or type /brief help. Ctrl-D quits."
 
@@ -37,14 +38,20 @@ class ConsoleAdapter:
         self._where = Place("console", "console")
         self._person = Person("you", can_manage=True)  # the console is your own channel
 
-    def _print(self, outcome: Outcome) -> None:
-        reply = outcome.reply
+    def _text(self, reply: Briefing | Notice | StoryAlert) -> str:
         if isinstance(reply, Notice):
-            text = reply.text
-        else:
-            text = format_text(reply, max_actors=self._max_actors, max_dates=self._max_dates)
-        prefix = "[only you can see this] " if outcome.private else ""
-        self._out.write(f"\nbriefbot: {prefix}{text}\n\n")
+            return reply.text
+        if isinstance(reply, Briefing):
+            return format_text(reply, max_actors=self._max_actors, max_dates=self._max_dates)
+        also = f"\nAlso reported by: {', '.join(reply.also)}" if reply.also else ""
+        return f"{story_header(reply.query, reply.subscription_id)}\n{self._text(reply.briefing)}{also}"
+
+    def _print(self, outcome: Outcome) -> None:
+        self._show(outcome.reply, private=outcome.private)
+
+    def _show(self, reply: Briefing | Notice | StoryAlert, *, private: bool = False) -> None:
+        prefix = "[only you can see this] " if private else ""
+        self._out.write(f"\nbriefbot: {prefix}{self._text(reply)}\n\n")
         self._out.flush()
 
     async def handle_line(self, core: ChatCore, line: str) -> None:
@@ -53,7 +60,7 @@ class ConsoleAdapter:
             return
         command, _, rest = line.partition(" ")
         if command.lower() == "/brief":
-            self._print(await core.on_command(self._where, self._person, rest))
+            self._print(await core.handle(self._where, self._person, parse(rest)))
             return
         if line.startswith("/"):
             self._print(Outcome(Notice(f"Unknown command {command}. Try /brief help."), private=True))
@@ -63,22 +70,18 @@ class ConsoleAdapter:
 
     async def deliver(self, delivery: Delivery) -> str | None:
         """A topic alert: printed like a briefing under a header naming the subscription."""
-        payload = delivery.payload
-        if "notice" in payload:
-            self._print(Outcome(Notice(payload["notice"])))
+        self._show(delivery.content)
+        if isinstance(delivery.content, Notice):
             return None
-        body = format_text(
-            Briefing.from_dict(payload["briefing"]), max_actors=self._max_actors, max_dates=self._max_dates
-        )
-        also = f"\nAlso reported by: {', '.join(payload['also'])}" if payload.get("also") else ""
-        header = f"New story for `{payload['query']}` (#{payload['subscription']})"
-        self._print(Outcome(Notice(f"{header}\n{body}{also}")))
         return delivery.key  # printed lines cannot be edited: an update prints what changed
 
     async def update(self, delivery: Delivery, ref: str) -> None:
-        also = ", ".join(delivery.payload.get("also", []))
-        self._print(
-            Outcome(Notice(f"Update to the story for `{delivery.payload['query']}`: also reported by {also}"))
+        alert = delivery.content
+        if isinstance(alert, Notice):
+            self._show(alert)
+            return
+        self._show(
+            Notice(f"Update to the story for `{alert.query}`: also reported by {', '.join(alert.also)}")
         )
 
     async def check(self) -> str:

@@ -39,6 +39,21 @@ import yarl
 from discord import app_commands
 
 from adapters.discord_render import alert_content, briefing_embed, cut, notice_content
+from bot.alerts.model import AlertContent, Delivery, StoryAlert
+from bot.chat.commands import (
+    AddSource,
+    AlertCommand,
+    Auto,
+    BriefUrl,
+    Command,
+    Help,
+    ListSources,
+    ListSubscriptions,
+    RemoveSource,
+    Subscribe,
+    Unsubscribe,
+    parse,
+)
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
@@ -46,7 +61,6 @@ from bot.chat.outbox import Outbox, RateLimited
 from bot.config import DiscordSettings, Settings
 from bot.errors import BadInputError, InternalError, InvalidUrlError, TooShortError
 from bot.models import Briefing
-from bot.store import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +68,6 @@ T = TypeVar("T")
 PLATFORM = "discord"
 DEFAULT_RETRY_AFTER = 1.0
 SHUTDOWN_GRACE_SECONDS = 5.0  # queued replies still go out for this long after a stop
-HELP_WORDS = {"help", "?"}
 MAX_TEXT_OPTION = 6000  # Discord caps string options at 6000 characters anyway
 
 HELP = """\
@@ -68,9 +81,6 @@ HELP = """\
 Errors from `/brief` and **Brief this** are shown only to you."""
 
 NO_PERMISSION = "Only people who can manage this channel can change that (use `/brief-auto`)."
-HELP_FIRST_WORD = (
-    "I read text that starts with “help” as a request for help; please leave out that first word."
-)
 COULD_NOT_POST = "Sorry, I couldn't post the briefing in this channel; please check my permissions here."
 NONCE_BYTES = 12  # 24 hex digits: Discord takes nonces of at most 25 characters
 
@@ -90,7 +100,7 @@ class PostRefusedError(Exception):
 
 
 def alert_nonce(key: str) -> str:
-    """A short nonce that is the same every time the alert with this outbox key is sent."""
+    """A short nonce that is the same every time the alert with this delivery key is sent."""
     return hashlib.blake2b(key.encode(), digest_size=NONCE_BYTES).hexdigest()
 
 
@@ -116,17 +126,24 @@ def retry_after_of(error: discord.HTTPException) -> float:
     return DEFAULT_RETRY_AFTER
 
 
-def reads_as_command(text: str) -> bool:
-    """Would ChatCore.on_command read this as `help` or `auto …` instead of something to brief?"""
-    words = text.lower().split()
-    return not words or words[0] in HELP_WORDS or (words[0] == "auto" and len(words) <= 2)
+# `/brief-topics action:<choice> value:<text>` as the command each choice stands for.
+TOPIC_ACTIONS: dict[str, Callable[[str], AlertCommand]] = {
+    "subscribe": Subscribe.of,
+    "unsubscribe": Unsubscribe,
+    "subscriptions": lambda _: ListSubscriptions(),
+    "sources": lambda _: ListSources(),
+    "source-add": AddSource.of,
+    "source-remove": RemoveSource.of,
+}
 
 
-def command_like_text_notice(text: str) -> Notice:
-    """Why text ChatCore would read as `help`/`auto` is not briefed (its one entry point parses text)."""
-    if len(text.split()) <= 2:
-        return Notice(TooShortError().message, code=TooShortError.code)  # nothing to summarize anyway
-    return Notice(HELP_FIRST_WORD, code=BadInputError.code)
+def text_to_brief(text: str) -> Command | Notice:
+    """`/brief text:` and "Brief this" ask for a briefing: text that reads as `help` or `auto …` is one or two
+    words, too short to brief, and must not change a setting."""
+    command = parse(text)
+    if isinstance(command, Help | Auto):
+        return Notice(TooShortError().message, code=TooShortError.code)
+    return command
 
 
 def _strip_mentions(text: str, user_id: int) -> str:
@@ -241,7 +258,7 @@ class DiscordAdapter:
         posted: list[T] = []
         refused: list[discord.HTTPException] = []
 
-        async def deliver() -> None:
+        async def post() -> None:
             try:
                 posted.append(await send())
             except discord.RateLimited as limited:  # longer than discord.py is willing to wait itself
@@ -254,7 +271,7 @@ class DiscordAdapter:
                     return
                 raise
 
-        sent = self._outbox.send(where.channel_key, deliver)
+        sent = self._outbox.send(where.channel_key, post)
         self._awaited_posts.add(sent)
         try:
             await sent
@@ -278,7 +295,7 @@ class DiscordAdapter:
         second copy. A replay Discord recognises returns the id of the message first posted.
         """
         channel = self._alert_channel(delivery)
-        body = self._alert_body(delivery.payload)
+        body = self._alert_body(delivery.content)
         nonce = alert_nonce(delivery.key)
         no_pings = discord.AllowedMentions.none()  # an alert quotes articles and queries: nobody is pinged
         posted = await self._send_queued(
@@ -288,11 +305,11 @@ class DiscordAdapter:
         return str(posted.id)
 
     async def update(self, delivery: Delivery, ref: str) -> None:
-        """Edit the alert posted as message `ref` to show `delivery.payload` as it is now (more outlets);
+        """Edit the alert posted as message `ref` to show `delivery.content` as it is now (more outlets);
         return once Discord accepted the edit. Raises NotConnectedError like `deliver`, and PostRefusedError
         when Discord refuses it (the message was deleted: 404, code 10008)."""
         message = self._alert_channel(delivery).get_partial_message(int(ref))
-        body = self._alert_body(delivery.payload)
+        body = self._alert_body(delivery.content)
         # Whether embeds are suppressed is a message flag an edit leaves alone when it does not name it.
         body.pop("suppress_embeds", None)
         no_pings = discord.AllowedMentions.none()
@@ -308,13 +325,11 @@ class DiscordAdapter:
             raise NotConnectedError(f"discord is not connected; alert {delivery.key} stays queued")
         return client.get_partial_messageable(int(delivery.channel))
 
-    def _alert_body(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if "notice" in payload:  # e.g. a feed was disabled; the feed's link must not unfurl into a preview
-            return {"content": notice_content(Notice(str(payload["notice"]))), "suppress_embeds": True}
-        if "briefing" not in payload:
-            raise ValueError(f"an alert payload with neither a briefing nor a notice: {sorted(payload)}")
-        outcome = Outcome(Briefing.from_dict(payload["briefing"]))
-        return self._body(outcome) | {"content": alert_content(payload)}
+    def _alert_body(self, content: AlertContent) -> dict[str, Any]:
+        body = self._body(content)
+        if isinstance(content, Notice):  # e.g. a feed was disabled; the feed's link must not unfurl
+            body["suppress_embeds"] = True
+        return body
 
     # --- messages: pasted links and mentions --------------------------------------------------------
 
@@ -343,13 +358,13 @@ class DiscordAdapter:
     async def _answer_mention(
         self, core: ChatCore, message: discord.Message, where: Place, person: Person, text: str
     ) -> None:
-        words = text.lower().split()
-        if not words or words[0] in HELP_WORDS:
+        command = parse(text)
+        if isinstance(command, Help):
             outcome = Outcome(Notice(HELP), private=True)
-        elif words[:1] == ["auto"] and len(words) == 2 and not can_manage_channel(message):
+        elif isinstance(command, Auto) and command.value is not None and not can_manage_channel(message):
             outcome = Outcome(Notice(NO_PERMISSION, code="forbidden"), private=True)
         else:
-            outcome = await core.on_command(where, person, text)
+            outcome = await core.handle(where, person, command)
         # A mention is a question asked in public: its answer, private or not, can only be a reply.
         await self._reply(where, message, outcome)
 
@@ -357,16 +372,20 @@ class DiscordAdapter:
         reference = message.to_reference(fail_if_not_exists=False)
         await self._post(
             where,
-            lambda: message.channel.send(reference=reference, mention_author=False, **self._body(outcome)),
+            lambda: message.channel.send(
+                reference=reference, mention_author=False, **self._body(outcome.reply)
+            ),
         )
 
-    def _body(self, outcome: Outcome) -> dict[str, Any]:
-        if isinstance(outcome.reply, Notice):
-            return {"content": notice_content(outcome.reply)}
+    def _body(self, reply: Briefing | Notice | StoryAlert) -> dict[str, Any]:
+        """Any reply or topic alert as channel.send arguments."""
+        if isinstance(reply, Notice):
+            return {"content": notice_content(reply)}
         shown = self._settings.briefing
-        embed = briefing_embed(
-            outcome.reply, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown
-        )
+        briefing = reply.briefing if isinstance(reply, StoryAlert) else reply
+        embed = briefing_embed(briefing, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown)
+        if isinstance(reply, StoryAlert):
+            return {"embed": embed, "content": alert_content(reply)}
         return {"embed": embed}
 
     # --- application commands -----------------------------------------------------------------------
@@ -379,24 +398,20 @@ class DiscordAdapter:
     def on_brief_auto(
         self, core: ChatCore, interaction: discord.Interaction, state: str | None
     ) -> Awaitable[None]:
-        command = f"auto {state}" if state else "auto"
-        return self._track(
-            "/brief-auto", self._answer(interaction, lambda w, p: core.on_command(w, p, command))
-        )
+        return self._track("/brief-auto", self._answer(interaction, self._asking(core, Auto(state))))
 
     def on_brief_topics(
         self, core: ChatCore, interaction: discord.Interaction, action: str, value: str | None
     ) -> Awaitable[None]:
-        command = f"{action.replace('-', ' ')} {value or ''}".strip()
-        return self._track(
-            "/brief-topics", self._answer(interaction, lambda w, p: core.on_command(w, p, command))
-        )
+        command = TOPIC_ACTIONS[action]((value or "").strip())
+        return self._track("/brief-topics", self._answer(interaction, self._asking(core, command)))
 
     def on_brief_this(
         self, core: ChatCore, interaction: discord.Interaction, target: discord.Message
     ) -> Awaitable[None]:
         request = what_to_brief(target)
-        return self._track("Brief this", self._answer(interaction, self._briefing_of(core, request), target))
+        command = request if isinstance(request, Notice) else text_to_brief(request)
+        return self._track("Brief this", self._answer(interaction, self._asking(core, command), target))
 
     async def _handle_brief(
         self, core: ChatCore, interaction: discord.Interaction, url: str | None, text: str | None
@@ -404,24 +419,24 @@ class DiscordAdapter:
         if url is None and text is None:
             await interaction.response.send_message(HELP, ephemeral=True)
             return
+        command: Command | Notice
         if url is not None:
             links = find_links(url, 1)
-            request = links[0] if links else Notice(InvalidUrlError().message, code=InvalidUrlError.code)
+            command = (
+                BriefUrl(links[0]) if links else Notice(InvalidUrlError().message, code=InvalidUrlError.code)
+            )
         else:
-            request = (text or "")[:MAX_TEXT_OPTION]
-        await self._answer(interaction, self._briefing_of(core, request))
+            command = text_to_brief((text or "")[:MAX_TEXT_OPTION])
+        await self._answer(interaction, self._asking(core, command))
 
-    def _briefing_of(
-        self, core: ChatCore, request: str | Notice
-    ) -> Callable[[Place, Person], Awaitable[Outcome]]:
-        """The core call for one link or text; never lets the text be read as a command (`auto off`)."""
+    @staticmethod
+    def _asking(core: ChatCore, command: Command | Notice) -> Callable[[Place, Person], Awaitable[Outcome]]:
+        """The core's answer to a command, or a notice the adapter already knows is the answer."""
 
         async def ask(where: Place, person: Person) -> Outcome:
-            if isinstance(request, Notice):
-                return Outcome(request, private=True)
-            if reads_as_command(request):
-                return Outcome(command_like_text_notice(request), private=True)
-            return await core.on_command(where, person, request)
+            if isinstance(command, Notice):
+                return Outcome(command, private=True)
+            return await core.handle(where, person, command)
 
         return ask
 
@@ -445,7 +460,7 @@ class DiscordAdapter:
             await self._tell_asker(interaction, where, notice_content(outcome.reply))
             return
         channel = self._channel_of(interaction)
-        body = self._body(outcome)
+        body = self._body(outcome.reply)
         if isinstance(outcome.reply, Notice):  # a public notice (a changed setting) says who changed it
             body["content"] = cut(f"{body['content']} ({interaction.user.mention})", 2000)
         else:
@@ -554,16 +569,13 @@ def build_command_tree(
         action="what to do",
         value='the query (e.g. "North Korea" missile -sports), a subscription number, or a feed url',
     )
+    @app_commands.choices(action=[app_commands.Choice(name=name, value=name) for name in TOPIC_ACTIONS])
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
     async def brief_topics(
-        interaction: discord.Interaction,
-        action: Literal[
-            "subscribe", "unsubscribe", "subscriptions", "sources", "source-add", "source-remove"
-        ],
-        value: str | None = None,
+        interaction: discord.Interaction, action: app_commands.Choice[str], value: str | None = None
     ) -> None:
-        await adapter.on_brief_topics(core, interaction, action, value)
+        await adapter.on_brief_topics(core, interaction, action.value, value)
 
     @tree.context_menu(name="Brief this")
     async def brief_this(interaction: discord.Interaction, message: discord.Message) -> None:

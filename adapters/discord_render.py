@@ -7,11 +7,11 @@ must not become a masked link under the bot's name.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 import discord
 
+from bot.alerts.model import StoryAlert, story_header
 from bot.chat.model import Notice
 from bot.models import Actor, Briefing, DateMention
 from bot.render import TRUNCATED_NOTE, human_date, key_dates, top_actors
@@ -145,10 +145,10 @@ def notice_content(notice: Notice) -> str:
 # --- topic alerts ---------------------------------------------------------------------------------------
 
 
-def alert_header(query: str, subscription: int) -> str:
+def alert_header(alert: StoryAlert) -> str:
     # A backtick would close the code span early; queries cannot need one (the query language has none).
-    shown = cut(" ".join(query.replace("`", "'").split()), QUERY_SHOWN_LIMIT)
-    return f"New story for `{shown}` (#{subscription})"
+    shown = cut(" ".join(alert.query.replace("`", "'").split()), QUERY_SHOWN_LIMIT)
+    return story_header(shown, alert.subscription_id)
 
 
 def site_of(url: str) -> str | None:
@@ -193,8 +193,8 @@ def also_line(urls: list[str], limit: int) -> str:
     return prefix + ", ".join(shown) + more
 
 
-def alert_content(payload: dict[str, Any]) -> str:
+def alert_content(alert: StoryAlert) -> str:
     """The text above an alert's briefing embed: what it is for, and the other outlets of the same story."""
-    header = alert_header(str(payload.get("query") or ""), int(payload.get("subscription") or 0))
-    also = also_line([str(url) for url in payload.get("also") or []], CONTENT_LIMIT - units(header) - 1)
+    header = alert_header(alert)
+    also = also_line(list(alert.also), CONTENT_LIMIT - units(header) - 1)
     return cut(f"{header}\n{also}" if also else header, CONTENT_LIMIT)

@@ -28,13 +28,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_dedupe import DeliveryDedupe
 from adapters.slack_http import slack_endpoint
-from adapters.slack_render import Message, alert_message, from_slack_markup, reply_message, strip_mention
+from adapters.slack_render import Message, from_slack_markup, reply_message, strip_mention
+from bot.alerts.model import Delivery
+from bot.chat.commands import BriefUrl, Command, parse
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
-from bot.chat.outbox import Outbox, RateLimited
+from bot.chat.outbox import Outbox, Post, RateLimited
 from bot.config import Settings
-from bot.store import Delivery, Store
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ _PERSON_SUBTYPES = {None, "thread_broadcast", "file_share"}
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found"}
 _SHUTDOWN_FLUSH_SECONDS = 5.0
 
-# Topic alerts carry their outbox key in the message metadata, so a restart can tell what it already posted.
+# Topic alerts carry their delivery key in the message metadata, so a restart can tell what it already posted.
 ALERT_EVENT_TYPE = "briefbot_alert"
 # Slack's clock against ours: history is searched from this long before an alert was queued.
 _ALERT_CLOCK_SLACK_SECONDS = 300.0
@@ -54,7 +56,7 @@ _HISTORY_PAGE_SIZE = 200
 _HISTORY_MAX_PAGES = 5
 _REMEMBERED_ALERTS = 10_000  # keys known posted in this run (bounded: a long run posts many)
 
-Post = Callable[[], Awaitable[Any]]
+ApiCall = Callable[[], Awaitable[Any]]  # one Web API or response_url request
 
 
 class ResponseUrlError(Exception):
@@ -91,7 +93,7 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
 
 
 def _alert_metadata(key: str) -> dict[str, Any]:
-    """Every alert message carries its outbox key, so a restart can find what it already posted."""
+    """Every alert message carries its delivery key, so a restart can find what it already posted."""
     return {"event_type": ALERT_EVENT_TYPE, "event_payload": {"key": key}}
 
 
@@ -120,9 +122,6 @@ def _place(channel: str | None, message: Mapping[str, Any] | None = None) -> Pla
 
 def _malformed(kind: str) -> None:
     log.warning("slack: ignored a %s that lacks fields Slack always sends (malformed_payload)", kind)
-
-
-_MANAGING_COMMANDS = frozenset({"subscribe", "unsubscribe", "source"})
 
 
 class SlackAdapter:
@@ -219,7 +218,7 @@ class SlackAdapter:
         return call.ts
 
     async def update(self, delivery: Delivery, ref: str) -> None:
-        """Replace the posted alert `ref` (its ts) with `delivery.payload` rendered afresh, e.g. with a longer
+        """Replace the posted alert `ref` (its ts) with `delivery.content` rendered afresh, e.g. with a longer
         "Also reported by" line; return once Slack accepted the edit, else raise AlertNotUpdated.
 
         Goes through the Outbox like posts (429s waited out, in order with the channel's other messages).
@@ -245,13 +244,11 @@ class SlackAdapter:
         return None
 
     def _render_alert(self, delivery: Delivery) -> Message:
-        return alert_message(
-            delivery.payload, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
+        return reply_message(
+            delivery.content, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
         )
 
-    def _alert_edit(
-        self, delivery: Delivery, ref: str, message: Message, call: _AlertCall
-    ) -> Callable[[], Awaitable[None]]:
+    def _alert_edit(self, delivery: Delivery, ref: str, message: Message, call: _AlertCall) -> Post:
         async def edit() -> None:
             try:
                 await self._client.chat_update(
@@ -273,9 +270,7 @@ class SlackAdapter:
 
         return edit
 
-    def _alert_post(
-        self, delivery: Delivery, message: Message, call: _AlertCall
-    ) -> Callable[[], Awaitable[None]]:
+    def _alert_post(self, delivery: Delivery, message: Message, call: _AlertCall) -> Post:
         key = delivery.key
 
         async def post() -> None:
@@ -439,8 +434,8 @@ class SlackAdapter:
         text = from_slack_markup(strip_mention(_field(event, "text") or "", context.bot_user_id))
         # People write "@briefbot can you brief <link>?": the links are the request, whatever the words
         # around them (the core would take a link with many words for pasted text). No link: like /brief.
-        requests = find_links(text, self._max_links) or [text]
-        self._spawn(self._answer(where, _person(event), requests, respond=None))
+        requests: list[Command] = [BriefUrl(link) for link in find_links(text, self._max_links)]
+        self._spawn(self._answer(where, _person(event), requests or [parse(text)], respond=None))
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, before any work: Slack gives 3 seconds
@@ -449,14 +444,13 @@ class SlackAdapter:
             _malformed("slash command")
             return
         text = from_slack_markup(_field(command, "text") or "")
-        self._spawn(self._answer_command(where, user, text, respond))
+        self._spawn(self._answer_command(where, user, parse(text), respond))
 
-    async def _answer_command(self, where: Place, user: str, text: str, respond: AsyncRespond) -> None:
+    async def _answer_command(self, where: Place, user: str, command: Command, respond: AsyncRespond) -> None:
         # Slack has no per-channel "manage" permission: the app checks (admins, owners, configured managers),
-        # and only for the commands that change a channel's alerts, to spare a users.info call per briefing.
-        first = (text.split() or [""])[0].lower()
-        can_manage = first in _MANAGING_COMMANDS and await self._can_manage(user)
-        await self._answer(where, Person(user, can_manage=can_manage), [text], respond)
+        # and only for the commands that need it, to spare a users.info call per briefing.
+        can_manage = command.needs_manager and await self._can_manage(user)
+        await self._answer(where, Person(user, can_manage=can_manage), [command], respond)
 
     async def _can_manage(self, user: str) -> bool:
         if user in self._slack.managers:
@@ -480,9 +474,11 @@ class SlackAdapter:
         person = Person(user)
         text = from_slack_markup(_field(message, "text") or "")
         # An explicit request: brief every link (up to the per-message cap), or the text if it has none.
-        requests = find_links(text, self._max_links) or ([text] if text.strip() else [])
+        requests: list[Command] = [BriefUrl(link) for link in find_links(text, self._max_links)]
+        if not requests and text.strip():
+            requests = [parse(text)]
         if not requests:
-            self._deliver(
+            self._send_reply(
                 where, person, Outcome(Notice("I found nothing to brief in that message."), True), respond
             )
             return
@@ -510,32 +506,34 @@ class SlackAdapter:
 
     async def _brief_pasted(self, where: Place, person: Person, text: str) -> None:
         async for outcome in self.core.on_message(where, person, text):
-            self._deliver(where, person, outcome, respond=None)
+            self._send_reply(where, person, outcome, respond=None)
 
     async def _answer(
-        self, where: Place, person: Person, requests: list[str], respond: AsyncRespond | None
+        self, where: Place, person: Person, requests: list[Command], respond: AsyncRespond | None
     ) -> None:
         """/brief, mentions and the shortcut: each request answered, replies in request order."""
-        outcomes = await asyncio.gather(*(self.core.on_command(where, person, text) for text in requests))
+        outcomes = await asyncio.gather(*(self.core.handle(where, person, command) for command in requests))
         for outcome in outcomes:
-            self._deliver(where, person, outcome, respond)
+            self._send_reply(where, person, outcome, respond)
 
     # ----- delivery -------------------------------------------------------------------------------------
 
-    def _deliver(self, where: Place, person: Person, outcome: Outcome, respond: AsyncRespond | None) -> None:
+    def _send_reply(
+        self, where: Place, person: Person, outcome: Outcome, respond: AsyncRespond | None
+    ) -> None:
         """Queue one reply: public in the channel (or thread), private to the person who asked."""
         message = reply_message(
             outcome.reply, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
         )
         if outcome.private:
-            post = self._private_post(where, person, message, respond)
+            call = self._private_post(where, person, message, respond)
         else:
-            post = self._public_post(where, message, respond)
+            call = self._public_post(where, message, respond)
         kind = "private" if outcome.private else "public"
-        done = self._outbox.send(where.channel_key, self._as_delivery(post, where, kind))
+        done = self._outbox.send(where.channel_key, self._for_outbox(call, where, kind))
         done.add_done_callback(lambda future: self._log_lost(future, where, kind))
 
-    def _public_post(self, where: Place, message: Message, respond: AsyncRespond | None) -> Post:
+    def _public_post(self, where: Place, message: Message, respond: AsyncRespond | None) -> ApiCall:
         async def post() -> None:
             try:
                 await self._client.chat_postMessage(
@@ -558,7 +556,7 @@ class SlackAdapter:
 
     def _private_post(
         self, where: Place, person: Person, message: Message, respond: AsyncRespond | None
-    ) -> Post:
+    ) -> ApiCall:
         if respond is not None:
             return lambda: _responded(respond(**message, response_type="ephemeral"))
         return lambda: self._client.chat_postEphemeral(
@@ -566,10 +564,12 @@ class SlackAdapter:
         )
 
     @staticmethod
-    def _as_delivery(post: Post, where: Place, kind: str) -> Callable[[], Awaitable[None]]:
-        async def delivery() -> None:
+    def _for_outbox(call: ApiCall, where: Place, kind: str) -> Post:
+        """The call as the Outbox runs it: a 429 to wait out, a refusal logged and not retried."""
+
+        async def post() -> None:
             try:
-                await post()
+                await call()
             except SlackApiError as error:
                 status = error.response.status_code
                 if status == 429:
@@ -585,7 +585,7 @@ class SlackAdapter:
                     return
                 raise
 
-        return delivery
+        return post
 
     @staticmethod
     def _log_lost(future: asyncio.Future[None], where: Place, kind: str) -> None:

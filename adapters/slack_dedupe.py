@@ -57,9 +57,9 @@ def delivery_id(body: Mapping[str, Any], team: str | None) -> str | None:
 class DeliveryDedupe:
     """A global slack-bolt middleware: claims each delivery's id; a copy is acked and goes no further."""
 
-    def __init__(self, claims: InboundClaims, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, claims: InboundClaims, *, now: Callable[[], float] = time.time) -> None:
         self._claims = claims
-        self._clock = clock
+        self._now = now
         self._pruned_at: float | None = None
 
     async def middleware(
@@ -75,7 +75,7 @@ class DeliveryDedupe:
         return BoltResponse(status=200, body="")
 
     async def _first_time(self, key: str) -> bool:
-        now = self._clock()
+        now = self._now()
         try:
             await self._prune(now)
             return await self._claims.claim_inbound_delivery(PLATFORM, key, now)

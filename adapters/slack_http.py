@@ -38,14 +38,14 @@ class Refused(Exception):
 
 
 def slack_endpoint(
-    app: AsyncApp, path: str, signing_secret: str, *, clock: Callable[[], float] = time.time
+    app: AsyncApp, path: str, signing_secret: str, *, now: Callable[[], float] = time.time
 ) -> web.Application:
     """An aiohttp application serving Slack's signed POSTs at `path` with `app`."""
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.Response:
         try:
-            bolt_request = await _verified(request, verifier, clock())
+            bolt_request = await _verified(request, verifier, now())
         except Refused as refused:
             code, status = refused.code, refused.status
             log.warning("slack: refused a request from %s: %s (%d)", request.remote, code, status)

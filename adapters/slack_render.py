@@ -7,10 +7,10 @@ piece is cut to its limit here, so the API never rejects a briefing for its size
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.alerts.model import StoryAlert, story_header
 from bot.chat.model import Notice
 from bot.models import Briefing
 from bot.render import TRUNCATED_NOTE, format_text, human_date, key_dates, top_actors
@@ -157,19 +157,24 @@ def notice_message(notice: Notice) -> Message:
     return {"text": fit(escape(notice.text), FALLBACK_CHARS)}
 
 
-def reply_message(reply: Briefing | Notice, *, max_actors: int = 6, max_dates: int = 5) -> Message:
+def reply_message(
+    reply: Briefing | Notice | StoryAlert, *, max_actors: int = 6, max_dates: int = 5
+) -> Message:
+    """Any reply or topic alert as chat.postMessage arguments."""
     if isinstance(reply, Notice):
         return notice_message(reply)
+    if isinstance(reply, StoryAlert):
+        return alert_message(reply, max_actors=max_actors, max_dates=max_dates)
     return briefing_message(reply, max_actors=max_actors, max_dates=max_dates)
 
 
 # ----- topic alerts ------------------------------------------------------------------------------------
 
 
-def _alert_header(subscription: int, query: str) -> str:
+def _alert_header(alert: StoryAlert) -> str:
     # The query goes in `code`: a backtick inside it would end the code span early.
-    shown = escape(_cut_plain(" ".join(query.split()), ALERT_QUERY_CHARS).replace("`", "'"))
-    return f"New story for `{shown}` (#{subscription})"
+    shown = escape(_cut_plain(" ".join(alert.query.split()), ALERT_QUERY_CHARS).replace("`", "'"))
+    return story_header(shown, alert.subscription_id)
 
 
 def _also_text(urls: list[str]) -> str:
@@ -186,21 +191,13 @@ def _also_text(urls: list[str]) -> str:
     return prefix + ", ".join(links) + (f" and {rest} more" if rest else "")
 
 
-def alert_message(payload: Mapping[str, Any], *, max_actors: int = 6, max_dates: int = 5) -> Message:
-    """chat.postMessage arguments for a queued topic alert: a notice, or a briefing under a header.
-
-    Payload shapes (the watcher's outbox): {"notice": str} or {"subscription": int, "query": str,
-    "briefing": Briefing.to_dict(), "also": [urls of other outlets]}.
-    """
-    if "notice" in payload:
-        return notice_message(Notice(str(payload["notice"])))
-    header = _alert_header(int(payload["subscription"]), str(payload["query"]))
-    briefing = briefing_message(
-        Briefing.from_dict(payload["briefing"]), max_actors=max_actors, max_dates=max_dates
-    )
+def alert_message(alert: StoryAlert, *, max_actors: int = 6, max_dates: int = 5) -> Message:
+    """chat.postMessage arguments for a story alert: its briefing under a header, other outlets below."""
+    header = _alert_header(alert)
+    briefing = briefing_message(alert.briefing, max_actors=max_actors, max_dates=max_dates)
     blocks = [_section(header), *briefing["blocks"]]
     text = f"{header}\n{briefing['text']}"
-    if also := [str(url) for url in payload.get("also") or []]:
+    if also := list(alert.also):
         line = _also_text(also)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
         hosts = ", ".join(dict.fromkeys(escape(urlsplit(url).hostname or url) for url in also))

@@ -28,11 +28,12 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from feedserver import Entry, rss20  # noqa: E402
 from pages import typical_pages  # noqa: E402
 
+from bot.alerts.model import Delivery  # noqa: E402
 from bot.alerts.watcher import AlertWatcher  # noqa: E402
 from bot.briefer import Briefer  # noqa: E402
 from bot.config import AlertSettings, FetchSettings, Settings  # noqa: E402
 from bot.fetch import Fetcher  # noqa: E402
-from bot.store import Delivery, Store  # noqa: E402
+from bot.store import Store  # noqa: E402
 from bot.workers import BriefingWorkers  # noqa: E402
 
 HOST = "127.0.0.2"

@@ -83,7 +83,7 @@ class Briefing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Briefing:
-        """The inverse of to_dict (alerts are stored as JSON in the outbox and rendered when delivered)."""
+        """The inverse of to_dict (alerts are queued as JSON in the store)."""
         published = data.get("published")
         return cls(
             title=data.get("title"),

@@ -7,12 +7,19 @@ PostgreSQL store can implement the same methods when several bot processes must 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import aiosqlite
+
+from bot.alerts.model import AlertContent, Delivery, StoryAlert, Subscription
+from bot.chat.model import Notice
+from bot.models import Briefing
+
+log = logging.getLogger(__name__)
 
 # Append only: a migration, once released, never changes. Its index + 1 is the schema version. Types are ones
 # both SQLite and PostgreSQL accept (times are epoch seconds, signatures hex text); ids are assigned by the
@@ -296,7 +303,8 @@ class Store:
         ) as cursor:
             return [(sid, bytes.fromhex(sig), at) for sid, sig, at in await cursor.fetchall()]
 
-    # --- topic alerts: the outbox (written before posting, marked after the platform confirms) ---------
+    # --- topic alerts: the alert queue (written before posting, marked after the platform confirms) ----
+    # Its table is named `outbox` from before; in the code, the Outbox is the in-memory per-channel queue.
 
     async def enqueue_delivery(self, delivery: Delivery) -> bool:
         """Queue an alert once: a replay with the same delivery key is ignored."""
@@ -307,7 +315,7 @@ class Store:
                 delivery.key,
                 delivery.platform,
                 delivery.channel,
-                json.dumps(delivery.payload),
+                _alert_json(delivery.content),
                 delivery.created_at,
             ),
         )
@@ -321,16 +329,17 @@ class Store:
             args = (platform,)
         async with self._db.execute(sql + " ORDER BY created_at, delivery_key", args) as cursor:
             rows = await cursor.fetchall()
-        return [
-            Delivery(key, plat, chan, json.loads(payload), created)
-            for key, plat, chan, payload, created in rows
-        ]
+        deliveries = []
+        for key, plat, chan, payload, created in rows:
+            if (content := _parse_alert(key, payload)) is not None:
+                deliveries.append(Delivery(key, plat, chan, content, created))
+        return deliveries
 
-    async def update_delivery_payload(self, key: str, payload: dict[str, Any]) -> bool:
+    async def update_pending_delivery(self, key: str, content: AlertContent) -> bool:
         """Change an alert not yet delivered (e.g. another outlet of the same story); False once delivered."""
         return await self._change(
             "UPDATE outbox SET payload = ? WHERE delivery_key = ? AND delivered_at IS NULL",
-            (json.dumps(payload), key),
+            (_alert_json(content), key),
         )
 
     async def mark_delivered(self, key: str, at: float, ref: str | None = None) -> None:
@@ -350,11 +359,15 @@ class Store:
         if row is None:
             return None
         key, platform, channel, payload, created, ref, delivered_at = row
-        return Delivery(key, platform, channel, json.loads(payload), created), ref, delivered_at is not None
+        if (content := _parse_alert(key, payload)) is None:
+            return None
+        return Delivery(key, platform, channel, content, created), ref, delivered_at is not None
 
-    async def set_delivery_payload(self, key: str, payload: dict[str, Any]) -> None:
+    async def set_delivery_content(self, key: str, content: AlertContent) -> None:
         """Record an alert's new content (after its posted message was edited)."""
-        await self._change("UPDATE outbox SET payload = ? WHERE delivery_key = ?", (json.dumps(payload), key))
+        await self._change(
+            "UPDATE outbox SET payload = ? WHERE delivery_key = ?", (_alert_json(content), key)
+        )
 
     # --- inbound deliveries: act on each platform event once ---------------------------------------------
 
@@ -381,18 +394,6 @@ _FEED_COLUMNS = "url, etag, last_modified, next_poll_at, failures, disabled, las
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
-    id: int
-    platform: str
-    channel: str
-    query: str  # normalized query text
-    digest: str | None  # e.g. "daily@08:00", None for one message per story
-    created_by: str
-    created_at: float  # epoch seconds: only items first seen after this alert
-    alerts: int
-
-
-@dataclass(frozen=True, slots=True)
 class ChannelFeed:
     platform: str
     channel: str
@@ -410,10 +411,39 @@ class FeedRow:
     last_error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    key: str  # idempotency: one row per (subscription, story) however often it is replayed
-    platform: str
-    channel: str
-    payload: dict[str, Any]
-    created_at: float
+# --- alert content as the alert queue's JSON payload ----------------------------------------------------
+# Rows written by every release must stay readable: {"notice": text}, or {"subscription": id, "query": text,
+# "briefing": Briefing.to_dict(), "also": [links], "digest_due"?: epoch seconds}.
+
+
+def _alert_json(content: AlertContent) -> str:
+    if isinstance(content, Notice):
+        return json.dumps({"notice": content.text})
+    payload: dict[str, Any] = {
+        "subscription": content.subscription_id,
+        "query": content.query,
+        "briefing": content.briefing.to_dict(),
+        "also": list(content.also),
+    }
+    if content.digest_due is not None:
+        payload["digest_due"] = content.digest_due
+    return json.dumps(payload)
+
+
+def _parse_alert(key: str, text: str) -> AlertContent | None:
+    """The row's alert, or None (logged) for one no release wrote: it must not hold up the others."""
+    try:
+        payload = json.loads(text)
+        if "notice" in payload:
+            return Notice(str(payload["notice"]))
+        due = payload.get("digest_due")
+        return StoryAlert(
+            subscription_id=int(payload["subscription"]),
+            query=str(payload["query"]),
+            briefing=Briefing.from_dict(payload["briefing"]),
+            also=tuple(str(url) for url in payload.get("also") or ()),
+            digest_due=None if due is None else float(due),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        log.warning("alert %s has an unreadable payload; skipping it", key, exc_info=True)
+        return None

@@ -34,7 +34,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 def core(store: Store, **alerts: object) -> ChatCore:
     settings = AlertSettings(default_feeds=("https://news.example/rss",), **alerts)  # type: ignore[arg-type]
     return ChatCore(
-        NoBriefer(), store, ChatSettings(), alerts=AlertCommands(store, settings, clock=lambda: 1e9)
+        NoBriefer(), store, ChatSettings(), alerts=AlertCommands(store, settings, now=lambda: 1e9)
     )
 
 

@@ -9,11 +9,13 @@ import pytest
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
 
+from bot.alerts.model import Delivery
 from bot.alerts.watcher import AlertWatcher
+from bot.chat.model import Notice
 from bot.config import AlertSettings, FetchSettings
 from bot.fetch import Fetcher
 from bot.models import Actor, Briefing
-from bot.store import Delivery, Store
+from bot.store import Store
 
 FLOOD = Entry(
     "River Alder floods the old town again",
@@ -113,10 +115,8 @@ async def test_new_matching_stories_alert_once(
         await watcher.deliver_pending()
         [alert] = sink.delivered
         assert (alert.platform, alert.channel) == ("slack", "C1")
-        assert (
-            alert.payload["briefing"]["title"] == "Briefing of https://valley.example/floods?utm_source=rss"
-        )
-        assert alert.payload["query"] == "floods"
+        assert alert.content.briefing.title == "Briefing of https://valley.example/floods?utm_source=rss"
+        assert alert.content.query == "floods"
         assert briefer.urls == ["https://valley.example/floods?utm_source=rss"], (
             "only matching items are briefed"
         )
@@ -142,7 +142,7 @@ async def test_new_matching_stories_alert_once(
 
 
 async def test_pending_alerts_are_replayed_on_start(store: Store, fetch_settings: FetchSettings) -> None:
-    queued = Delivery("1:story", "discord", "9", {"notice": "queued before a crash"}, 1.0)
+    queued = Delivery("1:story", "discord", "9", Notice("queued before a crash"), 1.0)
     await store.enqueue_delivery(queued)
     sink = RecordingSink()
     async with Fetcher(fetch_settings) as fetcher:
@@ -180,7 +180,7 @@ async def test_a_feed_that_cannot_be_parsed_backs_off_and_is_disabled_without_tr
     assert seen == [(n, "not_a_feed", n == 8) for n in range(1, 9)]
     assert waits[0] < waits[1] < waits[2], "backoff grows"
     [notice] = sink.delivered
-    assert "I stopped checking the feed" in notice.payload["notice"]
+    assert "I stopped checking the feed" in notice.content.text
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
@@ -203,7 +203,7 @@ async def test_one_broken_item_does_not_hide_the_good_ones(
         clock.at += timedelta(hours=1)
         serving[:] = [broken_item, FLOOD, OLD]
         await watcher.poll_due()
-    assert [d.payload["query"] for d in sink.delivered] == ["floods"]
+    assert [d.content.query for d in sink.delivered] == ["floods"]
     assert briefer.urls == [FLOOD.link]
     row = await store.feed_state(url)
     assert row is not None and (row.failures, row.last_error) == (0, None)

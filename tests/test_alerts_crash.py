@@ -12,7 +12,9 @@ from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
 from processes import descendants, still_running
 
-from bot.store import Delivery, Store
+from bot.alerts.model import Delivery, StoryAlert
+from bot.models import Briefing
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
@@ -115,8 +117,8 @@ async def test_kill_9_before_posting_still_delivers(
     async with await Store.open(db) as store:  # what a killed bot left: an alert queued, never posted
         briefing = {"title": "Queued before the crash", "url": "https://news.example/a", "published": None,
                     "summary": ["It happened."], "actors": [], "dates": []}  # fmt: skip
-        payload = {"subscription": 1, "query": "floods", "briefing": briefing, "also": []}
-        await store.enqueue_delivery(Delivery("1:story-a", "slack", "C0GENERAL", payload, 1.0))
+        alert = StoryAlert(1, "floods", Briefing.from_dict(briefing))
+        await store.enqueue_delivery(Delivery("1:story-a", "slack", "C0GENERAL", alert, 1.0))
     config = tmp_path / "config.toml"
     config.write_text(
         f'[chat]\ndatabase = "{db}"\n[alerts]\nretry_seconds = 0.5\n'

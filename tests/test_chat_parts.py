@@ -34,7 +34,7 @@ def test_canonical_url_drops_tracking_and_fragment() -> None:
 
 def test_rate_limiter_bursts_then_refills_per_key() -> None:
     now = [0.0]
-    limiter = RateLimiter(per_minute=6, burst=2, clock=lambda: now[0])
+    limiter = RateLimiter(per_minute=6, burst=2, monotonic=lambda: now[0])
     assert limiter.allow("u1") and limiter.allow("u1")
     assert not limiter.allow("u1")
     assert limiter.retry_after("u1") == pytest.approx(10.0)
@@ -46,7 +46,9 @@ def test_rate_limiter_bursts_then_refills_per_key() -> None:
 
 async def test_cache_runs_one_job_for_concurrent_callers_and_keeps_the_result() -> None:
     now = [0.0]
-    cache: SingleFlightCache[str] = SingleFlightCache(ttl_seconds=60, max_entries=10, clock=lambda: now[0])
+    cache: SingleFlightCache[str] = SingleFlightCache(
+        ttl_seconds=60, max_entries=10, monotonic=lambda: now[0]
+    )
     calls = 0
     gate = asyncio.Event()
 

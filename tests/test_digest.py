@@ -7,10 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.alerts.digest import digest_text, next_due
+from bot.alerts.model import Delivery, StoryAlert
 from bot.alerts.watcher import AlertWatcher
+from bot.chat.model import Notice
 from bot.config import AlertSettings, ConfigError, FetchSettings, parse_settings
 from bot.fetch import Fetcher
-from bot.store import Delivery, Store
+from bot.models import Briefing
+from bot.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -34,14 +37,17 @@ def test_bad_time_zone_is_a_config_error() -> None:
         parse_settings({"alerts": {"timezone": "Mars/Olympus"}})
 
 
+def _story(n: int, due: float) -> StoryAlert:
+    briefing = Briefing(f"Story {n}", f"https://news.example/{n}", None, [f"Lead {n}."])
+    return StoryAlert(4, "floods", briefing, digest_due=due)
+
+
 def _queued(n: int, due: float) -> Delivery:
-    briefing = {"title": f"Story {n}", "url": f"https://news.example/{n}", "summary": [f"Lead {n}."]}
-    payload = {"subscription": 4, "query": "floods", "briefing": briefing, "also": [], "digest_due": due}
-    return Delivery(f"4:story-{n}", "slack", "C1", payload, float(n))
+    return Delivery(f"4:story-{n}", "slack", "C1", _story(n, due), float(n))
 
 
 def test_digest_text_lists_the_stories() -> None:
-    text = digest_text([_queued(1, 0.0), _queued(2, 0.0)])
+    text = digest_text([_story(1, 0.0), _story(2, 0.0)])
     assert text.splitlines() == [
         "Daily digest for `floods` (#4): 2 new stories",
         "• Story 1 https://news.example/1",
@@ -67,7 +73,7 @@ async def test_watcher_holds_digest_stories_until_due(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "db.sqlite3") as store, Fetcher(FetchSettings()) as fetcher:
         for n in (1, 2):
             await store.enqueue_delivery(_queued(n, due))
-        watcher = AlertWatcher(store, fetcher, None, sink, settings, clock=lambda: now[0])  # type: ignore[arg-type]
+        watcher = AlertWatcher(store, fetcher, None, sink, settings, now=lambda: now[0])  # type: ignore[arg-type]
         assert await watcher.deliver_pending() == 0
         now[0] = due + 1
         assert await watcher.deliver_pending() == 1
@@ -75,4 +81,5 @@ async def test_watcher_holds_digest_stories_until_due(tmp_path: Path) -> None:
         assert await store.pending_deliveries() == []
     [digest] = sink.delivered
     assert digest.key == f"digest:4:{int(due)}"
-    assert digest.payload["notice"].startswith("Daily digest for `floods` (#4): 2 new stories")
+    assert isinstance(digest.content, Notice)
+    assert digest.content.text.startswith("Daily digest for `floods` (#4): 2 new stories")

@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import discord
 import pytest
@@ -24,14 +24,25 @@ from pageserver import PageServer
 from adapters.discord import (
     COULD_NOT_POST,
     HELP,
-    HELP_FIRST_WORD,
     NO_PERMISSION,
+    TOPIC_ACTIONS,
     DiscordAdapter,
-    command_like_text_notice,
-    reads_as_command,
+    text_to_brief,
 )
 from bot.alerts.commands import AlertCommands
+from bot.chat.commands import (
+    AddSource,
+    AlertCommand,
+    BriefText,
+    BriefUrl,
+    ListSources,
+    ListSubscriptions,
+    RemoveSource,
+    Subscribe,
+    Unsubscribe,
+)
 from bot.chat.core import ChatCore
+from bot.chat.model import Notice
 from bot.chat.outbox import Outbox
 from bot.config import ChatSettings, DiscordSettings, Settings
 from bot.errors import NotFoundError, TooShortError
@@ -346,12 +357,26 @@ async def test_check_logs_in_over_rest_without_the_gateway(discord_emulator: Dis
         await DiscordAdapter(settings, token="wrong-token").check()
 
 
-def test_text_that_the_core_would_read_as_a_command() -> None:
-    assert reads_as_command("auto off") and reads_as_command("help") and reads_as_command("  ")
-    assert reads_as_command("Help arrives for the flooded villages")
-    assert not reads_as_command("Automatic doors failed at the harbour on Tuesday")
-    assert command_like_text_notice("auto off").code == TooShortError.code
-    assert command_like_text_notice("Help arrives for the flooded villages").text == HELP_FIRST_WORD
+def test_text_to_brief_never_turns_into_help_or_a_setting() -> None:
+    too_short = Notice(TooShortError().message, code=TooShortError.code)
+    assert text_to_brief("auto off") == text_to_brief("help") == text_to_brief("  ") == too_short
+    doors = "Automatic doors failed at the harbour on Tuesday"
+    assert text_to_brief(doors) == BriefText(doors)
+    # Only "help" alone is help: an article that starts with the word is briefed, as /brief does.
+    help_arrives = "Help arrives for the flooded villages"
+    assert text_to_brief(help_arrives) == BriefText(help_arrives)
+    assert text_to_brief(f"{HARBOUR} please") == BriefUrl(HARBOUR)
+
+
+def test_topic_actions_build_commands_from_their_options() -> None:
+    assert TOPIC_ACTIONS["subscribe"]("floods --digest daily@08:00") == Subscribe("floods", "daily@08:00")
+    assert TOPIC_ACTIONS["unsubscribe"]("#2") == Unsubscribe("#2")
+    assert TOPIC_ACTIONS["subscriptions"]("") == ListSubscriptions()
+    assert TOPIC_ACTIONS["sources"]("") == ListSources()
+    assert TOPIC_ACTIONS["source-add"](f"<{HARBOUR}>") == AddSource(HARBOUR)
+    assert TOPIC_ACTIONS["source-remove"]("no link") == RemoveSource(None)
+    # Every alert command has its choice: one added to the grammar without one fails here.
+    assert {type(make("x")) for make in TOPIC_ACTIONS.values()} == set(get_args(AlertCommand))
 
 
 # --- the real `briefbot run` process -------------------------------------------------------------------

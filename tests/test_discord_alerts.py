@@ -17,11 +17,13 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
 
 from adapters.discord import DiscordAdapter, NotConnectedError, PostRefusedError, alert_nonce
 from adapters.discord_render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, alert_content, units
+from bot.alerts.model import Delivery, StoryAlert
 from bot.chat.core import ChatCore
+from bot.chat.model import Notice
 from bot.chat.outbox import Outbox
 from bot.config import DiscordSettings, Settings
 from bot.models import Actor, Briefing
-from bot.store import Delivery, Store
+from bot.store import Store
 
 MESSAGES = "POST /channels/{}/messages"
 HARBOUR = Briefing(
@@ -31,6 +33,8 @@ HARBOUR = Briefing(
     summary=["The harbour reopened on Monday.", "Ferries run again from Tuesday."],
     actors=[Actor("Port Authority", "org", 3)],
 )
+
+EMPTY = Briefing(title=None, url=None, published=None, summary=[])
 
 
 class NoBriefer:
@@ -51,9 +55,17 @@ def settings_for(emulator: DiscordEmulator) -> Settings:
     )
 
 
-def alert(subscription: int, channel: int, *, story: str = "story-1", **payload: Any) -> Delivery:
-    body = {"subscription": subscription, "query": "harbour -airport", "briefing": HARBOUR.to_dict()}
-    return Delivery(f"{subscription}:{story}", "discord", str(channel), body | {"also": []} | payload, 0.0)
+def alert(
+    subscription: int,
+    channel: int,
+    *,
+    story: str = "story-1",
+    query: str = "harbour -airport",
+    briefing: Briefing = HARBOUR,
+    also: list[str] | None = None,
+) -> Delivery:
+    content = StoryAlert(subscription, query, briefing, tuple(also or ()))
+    return Delivery(f"{subscription}:{story}", "discord", str(channel), content, 0.0)
 
 
 @pytest_asyncio.fixture
@@ -139,7 +151,7 @@ async def test_a_notice_is_plain_text_without_link_previews(
     adapter = await start_adapter()
     general = discord_emulator.channel_ids["general"]
     text = "The feed https://feeds.example.org/rss failed 8 times in a row and was disabled."
-    await adapter.deliver(Delivery("feed-disabled:1", "discord", str(general), {"notice": text}, 0.0))
+    await adapter.deliver(Delivery("feed-disabled:1", "discord", str(general), Notice(text), 0.0))
     [message] = discord_emulator.messages
     assert message["content"] == text and message["embeds"] == []
     assert message["flags"] & 4  # SUPPRESS_EMBEDS: the feed's link is not previewed
@@ -240,8 +252,7 @@ def test_nonces_are_short_stable_and_distinct() -> None:
 
 def test_alert_content_stays_within_the_message_limit() -> None:
     also = [f"https://outlet-{n}.example.com/{'long-path/' * 10}{n}" for n in range(200)]
-    payload = {"subscription": 9, "query": "word " * 600, "briefing": {}, "also": also}
-    content = alert_content(payload)
+    content = alert_content(StoryAlert(9, "word " * 600, EMPTY, tuple(also)))
     header, also_text = content.split("\n")
     assert units(content) <= CONTENT_LIMIT
     assert header.startswith("New story for `word word") and header.endswith("…` (#9)")
@@ -251,7 +262,7 @@ def test_alert_content_stays_within_the_message_limit() -> None:
 
 def test_the_same_site_is_listed_once() -> None:
     also = ["https://a.example/1", "https://www.a.example/2", "https://b.example/3"]
-    content = alert_content({"subscription": 1, "query": "q", "briefing": {}, "also": also})
+    content = alert_content(StoryAlert(1, "q", EMPTY, tuple(also)))
     assert content.count("a.example") == 2  # one link text and its url
     assert content.count("](<") == 2
 
@@ -263,7 +274,7 @@ async def test_a_long_briefing_in_an_alert_fits_discord_limits(
     long = Briefing(
         title="T " * 400, url=HARBOUR.url, published=None, summary=["A long sentence. " * 300] * 5
     )
-    await adapter.deliver(alert(2, discord_emulator.channel_ids["news"], briefing=long.to_dict()))
+    await adapter.deliver(alert(2, discord_emulator.channel_ids["news"], briefing=long))
     [request] = posts(discord_emulator)
     [embed] = request.body["embeds"]
     title, description = embed["title"], embed["description"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import ALERT_EVENT_TYPE, AlertNotDelivered, AlertNotUpdated, SlackAdapter
 from adapters.slack_render import ALSO_MAX_SOURCES, MAX_BLOCKS, SECTION_CHARS, alert_message
+from bot.alerts.model import Delivery, StoryAlert
 from bot.chat.core import ChatCore
+from bot.chat.model import Notice
 from bot.chat.outbox import Outbox
 from bot.config import ChatSettings, Settings, SlackSettings
 from bot.models import Actor, Briefing
-from bot.store import Delivery, Store
+from bot.store import Store
 
 STORY = "https://news.example.org/2024/05/harbour-bridge"
 OTHERS = ["https://wire.example.com/harbour", "https://daily.example.net/a/bridge?id=7"]
@@ -48,13 +51,13 @@ def briefing(title: str = "Harbour bridge reopens") -> Briefing:
 def alert(
     key: str, *, channel: str = "C0GENERAL", also: list[str] | None = None, title: str = ""
 ) -> Delivery:
-    payload = {
-        "subscription": 7,
-        "query": 'bridge -"toll road"',
-        "briefing": briefing(title or f"Story {key}").to_dict(),
-        "also": also or [],
-    }
-    return Delivery(key, "slack", channel, payload, CREATED_AT)
+    content = StoryAlert(7, 'bridge -"toll road"', briefing(title or f"Story {key}"), tuple(also or ()))
+    return Delivery(key, "slack", channel, content, CREATED_AT)
+
+
+def story(delivery: Delivery) -> StoryAlert:
+    assert isinstance(delivery.content, StoryAlert)
+    return delivery.content
 
 
 def alert_key(post: Any) -> str:
@@ -116,7 +119,7 @@ async def test_alert_is_posted_with_header_briefing_and_other_sources(
 
 async def test_notice_is_posted_as_plain_text(adapter: SlackAdapter, slack_emulator: SlackEmulator) -> None:
     text = "I stopped checking the feed https://feeds.example.org/rss: it failed too many times."
-    await adapter.deliver(Delivery("disabled:x", "slack", "C0GENERAL", {"notice": text}, CREATED_AT))
+    await adapter.deliver(Delivery("disabled:x", "slack", "C0GENERAL", Notice(text), CREATED_AT))
 
     [post] = slack_emulator.posts
     assert post.args["text"] == text
@@ -208,7 +211,7 @@ async def test_deliver_before_connecting_raises_so_the_alert_stays_queued(
 
 
 async def test_alert_for_another_platform_is_refused(adapter: SlackAdapter) -> None:
-    other = Delivery("7:abc", "discord", "123", alert("7:abc").payload, CREATED_AT)
+    other = Delivery("7:abc", "discord", "123", alert("7:abc").content, CREATED_AT)
     with pytest.raises(AlertNotDelivered, match="discord"):
         await adapter.deliver(other)
 
@@ -270,9 +273,7 @@ async def test_update_rendered_as_plain_text_clears_the_old_blocks(
 ) -> None:
     ts = await adapter.deliver(alert("7:abc", also=OTHERS))
 
-    await adapter.update(
-        Delivery("7:abc", "slack", "C0GENERAL", {"notice": "Story withdrawn."}, CREATED_AT), ts
-    )
+    await adapter.update(Delivery("7:abc", "slack", "C0GENERAL", Notice("Story withdrawn."), CREATED_AT), ts)
 
     message = slack_emulator.message("C0GENERAL", ts)
     assert message is not None
@@ -287,11 +288,11 @@ async def test_update_before_connecting_raises(slack_emulator: SlackEmulator) ->
 
 # ----- rendering ----------------------------------------------------------------------------------------
 def test_long_alert_is_cut_to_slack_limits_and_query_cannot_break_its_code_span() -> None:
-    payload = alert("7:abc", also=[f"https://outlet{n}.example.com/{'x' * 400}" for n in range(40)]).payload
-    payload["query"] = "a`b " + "bridge " * 100
-    payload["briefing"]["summary"] = ["A long sentence about the harbour. " * 40] * 10
+    content = story(alert("7:abc", also=[f"https://outlet{n}.example.com/{'x' * 400}" for n in range(40)]))
+    content.briefing.summary = ["A long sentence about the harbour. " * 40] * 10
+    content = replace(content, query="a`b " + "bridge " * 100)
 
-    message = alert_message(payload)
+    message = alert_message(content)
 
     header = message["blocks"][0]["text"]["text"]
     assert header.startswith("New story for `a'b bridge")
@@ -307,7 +308,7 @@ def test_long_alert_is_cut_to_slack_limits_and_query_cannot_break_its_code_span(
 
 def test_other_sources_are_listed_once_and_escaped() -> None:
     urls = [OTHERS[0], OTHERS[0], "https://x.example.org/?a=1&b=<2>"]
-    also = alert_message(alert("7:abc", also=urls).payload)["blocks"][-1]["elements"][0]["text"]
+    also = alert_message(story(alert("7:abc", also=urls)))["blocks"][-1]["elements"][0]["text"]
     assert also == (
         f"Also reported by: <{OTHERS[0]}|wire.example.com>, "
         "<https://x.example.org/?a=1&amp;b=&lt;2&gt;|x.example.org>"
@@ -315,7 +316,7 @@ def test_other_sources_are_listed_once_and_escaped() -> None:
 
 
 def test_alert_without_other_sources_has_no_also_line() -> None:
-    message = alert_message(alert("7:abc").payload)
+    message = alert_message(story(alert("7:abc")))
     assert all(block["type"] != "context" or "Also" not in str(block) for block in message["blocks"])
     assert "Also reported by" not in message["text"]
 

@@ -57,7 +57,7 @@ async def test_claims_are_pruned_after_a_day_at_most_hourly(tmp_path: Path) -> N
     context = AsyncBoltContext({"team_id": "T1"})
     passed = Next()
     async with await Store.open(tmp_path / "bot.sqlite3") as store:
-        dedupe = DeliveryDedupe(store, clock=lambda: now[0])
+        dedupe = DeliveryDedupe(store, now=lambda: now[0])
         await dedupe.middleware(event, context, passed)
         now[0] += RETENTION_SECONDS - 60
         copy = await dedupe.middleware(event, context, passed)

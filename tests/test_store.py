@@ -2,9 +2,14 @@
 
 import asyncio
 import sqlite3
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
-from bot.store import MIGRATIONS, Delivery, FeedRow, Store
+from bot.alerts.model import Delivery, StoryAlert
+from bot.chat.model import Notice
+from bot.models import Actor, Briefing, DateMention
+from bot.store import MIGRATIONS, FeedRow, Store
 
 
 async def test_migrations_upgrade_an_old_file_and_keep_its_data(tmp_path: Path) -> None:
@@ -69,11 +74,12 @@ async def test_feeds_and_seen_items(tmp_path: Path) -> None:
 
 async def test_outbox_is_idempotent_and_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    delivery = Delivery("1:story-a", "slack", "C1", {"title": "Floods"}, created_at=5.0)
+    floods = StoryAlert(1, "floods", Briefing("Floods", None, None, []))
+    delivery = Delivery("1:story-a", "slack", "C1", floods, created_at=5.0)
     async with await Store.open(path) as store:
         assert await store.enqueue_delivery(delivery)
         assert not await store.enqueue_delivery(delivery), "a replay is ignored"
-        await store.enqueue_delivery(Delivery("1:story-b", "discord", "9", {"title": "Drought"}, 6.0))
+        await store.enqueue_delivery(Delivery("1:story-b", "discord", "9", Notice("Drought"), 6.0))
     async with await Store.open(path) as store:
         assert [d.key for d in await store.pending_deliveries()] == ["1:story-a", "1:story-b"]
         assert await store.pending_deliveries("slack") == [delivery]
@@ -110,3 +116,105 @@ async def test_concurrent_claims_from_two_connections_have_one_winner(tmp_path: 
         )
     assert sum(won) == len(ids)
     assert all(a != b for a, b in zip(won[::2], won[1::2], strict=True)), "one connection won each id"
+
+
+# Rows exactly as releases before the typed alert model wrote them (json.dumps of the watcher's dicts).
+STORY_ROW = (
+    '{"subscription": 3, "query": "\\"north korea\\" missile", "briefing": {"title": "Launch reported", '
+    '"url": "https://news.example/launch", "published": "2026-03-01", '
+    '"summary": ["A missile was launched."], '
+    '"actors": [{"name": "Kim Jong Un", "kind": "person", "mentions": 2, "aliases": ["Kim"]}], '
+    '"dates": [{"text": "on Sunday", "value": "2026-03-01", "start": 30, "end": 39}], "truncated": false}, '
+    '"also": ["https://wire.example/launch"]}'
+)
+DIGEST_ROW = (
+    '{"subscription": 4, "query": "floods", "briefing": {"title": null, "url": null, "published": null, '
+    '"summary": [], "actors": [], "dates": [], "truncated": true}, "also": [], "digest_due": 1773126000.0}'
+)
+NOTICE_ROW = '{"notice": "I stopped checking the feed https://feeds.example/rss: it failed too many times."}'
+
+
+async def test_alert_rows_written_by_earlier_releases_still_parse(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path):
+        pass
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO outbox (delivery_key, platform, channel, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [("3:a", "slack", "C1", STORY_ROW, 1.0), ("4:b", "discord", "9", DIGEST_ROW, 2.0),
+             ("disabled:x", "console", "console", NOTICE_ROW, 3.0)],
+        )  # fmt: skip
+    async with await Store.open(path) as store:
+        story, digest, notice = [d.content for d in await store.pending_deliveries()]
+    assert story == StoryAlert(
+        subscription_id=3,
+        query='"north korea" missile',
+        briefing=Briefing(
+            title="Launch reported",
+            url="https://news.example/launch",
+            published=date(2026, 3, 1),
+            summary=["A missile was launched."],
+            actors=[Actor("Kim Jong Un", "person", 2, ("Kim",))],
+            dates=[DateMention("on Sunday", "2026-03-01", 30, 39)],
+        ),
+        also=("https://wire.example/launch",),
+    )
+    assert digest == StoryAlert(4, "floods", Briefing(None, None, None, [], truncated=True), (), 1773126000.0)
+    assert notice == Notice(
+        "I stopped checking the feed https://feeds.example/rss: it failed too many times."
+    )
+
+
+async def test_alerts_are_written_in_the_format_earlier_releases_read(tmp_path: Path) -> None:
+    """Same JSON as before, byte for byte: a rollback to an earlier release still reads the queue."""
+    path = tmp_path / "db.sqlite3"
+    rows = {"3:a": STORY_ROW, "4:b": DIGEST_ROW, "disabled:x": NOTICE_ROW}
+    async with await Store.open(path) as store:
+        with sqlite3.connect(path) as db:
+            for key, row in rows.items():
+                db.execute("INSERT INTO outbox VALUES (?, 'slack', 'C1', ?, 1.0, NULL, NULL)", (key, row))
+        parsed = await store.pending_deliveries()
+        await store.mark_delivered("3:a", at=2.0)
+        for delivery in parsed:
+            await store.set_delivery_content(delivery.key, delivery.content)
+        for delivery in parsed:
+            await store.enqueue_delivery(replace(delivery, key=f"copy:{delivery.key}"))
+    with sqlite3.connect(path) as db:
+        written = dict(db.execute("SELECT delivery_key, payload FROM outbox"))
+    assert written == rows | {f"copy:{key}": row for key, row in rows.items()}
+
+
+async def test_an_unreadable_alert_row_does_not_hold_up_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path) as store:
+        with sqlite3.connect(path) as db:
+            db.execute(
+                "INSERT INTO outbox VALUES ('bad', 'slack', 'C1', '{\"title\": \"?\"}', 1.0, NULL, NULL)"
+            )
+            db.execute("INSERT INTO outbox VALUES ('good', 'slack', 'C1', ?, 2.0, NULL, NULL)", (NOTICE_ROW,))
+        assert [d.key for d in await store.pending_deliveries()] == ["good"]
+        assert await store.delivery("bad") is None
+
+
+async def test_alert_content_round_trips_through_the_store(tmp_path: Path) -> None:
+    briefing = Briefing(
+        "Title", "https://news.example/a", date(2026, 3, 1), ["One.", "Two."],
+        actors=[Actor("Port Authority", "organization", 3, ("the Authority",))],
+        dates=[DateMention("last October", "2025-10", 4, 16)], truncated=True,
+    )  # fmt: skip
+    contents = [
+        StoryAlert(1, "floods -sports", briefing),
+        StoryAlert(
+            2, '"north korea"', briefing, ("https://a.example/1", "https://b.example/2"), 1773126000.5
+        ),
+        Notice("A feed was disabled."),
+    ]
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        for n, content in enumerate(contents):
+            await store.enqueue_delivery(Delivery(f"k{n}", "slack", "C1", content, float(n)))
+        assert [d.content for d in await store.pending_deliveries()] == contents
+        grown = replace(contents[0], also=("https://c.example/3",))
+        assert await store.update_pending_delivery("k0", grown)
+        found = await store.delivery("k0")
+        assert found is not None and found[0].content == grown

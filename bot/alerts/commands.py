@@ -12,14 +12,21 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.alerts.query import QueryError, parse_query
-from bot.chat.links import canonical_url, find_links
+from bot.chat.commands import (
+    AddSource,
+    AlertCommand,
+    ListSources,
+    ListSubscriptions,
+    RemoveSource,
+    Subscribe,
+    Unsubscribe,
+)
+from bot.chat.links import canonical_url
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.config import AlertSettings
 from bot.errors import BriefError
 from bot.store import Store
 
-COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "sources", "source")
-_DIGEST = re.compile(r"\s--digest\s+(\S+)\s*$")
 _DIGEST_VALUE = re.compile(r"^daily@([01]\d|2[0-3]):([0-5]\d)$")
 MANAGERS_ONLY = "Only people who manage this channel can change its subscriptions and sources."
 
@@ -34,29 +41,30 @@ class AlertCommands:
         store: Store,
         settings: AlertSettings,
         *,
-        clock: Callable[[], float] = time.time,
+        now: Callable[[], float] = time.time,  # epoch seconds
         on_change: Callable[[], Awaitable[None]] | None = None,
         check_feed: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
-        self._clock = clock
+        self._now = now
         self._on_change = on_change  # the watcher reloads subscriptions and feeds
         self._check_feed = check_feed  # fetches the feed once (safe fetcher) and returns its title
 
-    async def handle(self, where: Place, person: Person, command: str, rest: str) -> Outcome:
-        if command == "subscriptions":
-            return await self._list(where)
-        if command == "sources":
-            return await self._sources(where)
-        if not person.can_manage:
+    async def handle(self, where: Place, person: Person, command: AlertCommand) -> Outcome:
+        if command.needs_manager and not person.can_manage:
             return _private(MANAGERS_ONLY, "forbidden")
-        if command == "subscribe":
-            outcome = await self._subscribe(where, person, rest)
-        elif command == "unsubscribe":
-            outcome = await self._unsubscribe(where, rest)
-        else:
-            outcome = await self._source(where, person, rest)
+        match command:
+            case ListSubscriptions():
+                return await self._list(where)
+            case ListSources():
+                return await self._sources(where)
+            case Subscribe():
+                outcome = await self._subscribe(where, person, command)
+            case Unsubscribe():
+                outcome = await self._unsubscribe(where, command.target)
+            case AddSource() | RemoveSource():
+                outcome = await self._source(where, person, command)
         if not outcome.private and self._on_change is not None:  # something changed
             await self._on_change()
         return outcome
@@ -65,13 +73,10 @@ class AlertCommands:
         own = [f.url for f in await self._store.channel_feeds(where.platform, where.channel)]
         return list(dict.fromkeys([*self._settings.default_feeds, *own]))
 
-    async def _subscribe(self, where: Place, person: Person, rest: str) -> Outcome:
-        digest = None
-        if match := _DIGEST.search(" " + rest):
-            digest = match.group(1)
-            rest = (" " + rest)[: match.start()].strip()
-            if not _DIGEST_VALUE.match(digest):
-                return _private("Use `--digest daily@HH:MM`, e.g. `--digest daily@08:00`.", "bad_input")
+    async def _subscribe(self, where: Place, person: Person, command: Subscribe) -> Outcome:
+        rest, digest = command.query, command.digest
+        if digest is not None and not _DIGEST_VALUE.match(digest):
+            return _private("Use `--digest daily@HH:MM`, e.g. `--digest daily@08:00`.", "bad_input")
         if not rest.strip():
             return _private(
                 'Tell me what to watch for, e.g. `/brief subscribe "North Korea" missile -sports`.'
@@ -87,7 +92,7 @@ class AlertCommands:
             return _private("This channel has as many subscriptions as it may; remove one first.", "too_many")
         added = await self._store.add_subscription(
             where.platform, where.channel, query.normalized(),
-            created_by=person.user, created_at=self._clock(), digest=digest,
+            created_by=person.user, created_at=self._now(), digest=digest,
         )  # fmt: skip
         if added is None:
             return _private(f"This channel already follows `{query.normalized()}`.")
@@ -148,15 +153,13 @@ class AlertCommands:
         lines += [f"• {url}{' (added here)' if url in own else ' (default)'}" for url in feeds]
         return _private("\n".join(lines))
 
-    async def _source(self, where: Place, person: Person, rest: str) -> Outcome:
-        action, _, argument = rest.strip().partition(" ")
-        links = find_links(argument, 1)
-        if action not in ("add", "remove") or not links:
+    async def _source(self, where: Place, person: Person, command: AddSource | RemoveSource) -> Outcome:
+        if command.url is None:
             return _private(
                 "Use `/brief source add <feed url>` or `/brief source remove <feed url>`.", "bad_input"
             )
-        url = canonical_url(links[0])
-        if action == "remove":
+        url = canonical_url(command.url)
+        if isinstance(command, RemoveSource):
             if await self._store.remove_channel_feed(where.platform, where.channel, url):
                 return Outcome(Notice(f"Removed the source {url}."))
             return _private(
@@ -179,7 +182,7 @@ class AlertCommands:
             except BriefError as error:
                 return _private(f"I can't use that feed: {error.message}", error.code)
         if not await self._store.add_channel_feed(where.platform, where.channel, url, added_by=person.user,
-                                                  at=self._clock()):  # fmt: skip
+                                                  at=self._now()):  # fmt: skip
             return _private("This channel already watches that feed.")
         named = url if title == url else f"{title} ({url})"
         return Outcome(Notice(f"Added the source {named}; it is checked every "

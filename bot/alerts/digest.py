@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.store import Delivery
+from bot.alerts.model import StoryAlert
 
 
 def next_due(spec: str, after: float, zone: ZoneInfo) -> float:
@@ -20,16 +20,16 @@ def next_due(spec: str, after: float, zone: ZoneInfo) -> float:
     return due.timestamp()
 
 
-def digest_text(parts: Sequence[Delivery]) -> str:
+def digest_text(stories: Sequence[StoryAlert]) -> str:
     """One message listing the day's stories of one subscription, oldest first."""
-    first = parts[0].payload
-    lines = [f"Daily digest for `{first['query']}` (#{first['subscription']}): {len(parts)} new stor"
-             f"{'y' if len(parts) == 1 else 'ies'}"]  # fmt: skip
-    for part in parts:
-        briefing = part.payload["briefing"]
-        title = briefing.get("title") or briefing.get("url") or "Untitled"
-        lead = (briefing.get("summary") or [""])[0]
-        lines.append(f"• {title} {briefing.get('url') or ''}".rstrip())
+    first = stories[0]
+    lines = [f"Daily digest for `{first.query}` (#{first.subscription_id}): {len(stories)} new stor"
+             f"{'y' if len(stories) == 1 else 'ies'}"]  # fmt: skip
+    for story in stories:
+        briefing = story.briefing
+        title = briefing.title or briefing.url or "Untitled"
+        lead = (briefing.summary or [""])[0]
+        lines.append(f"• {title} {briefing.url or ''}".rstrip())
         if lead:
             lines.append(f"  {lead}")
     return "\n".join(lines)

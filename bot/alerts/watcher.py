@@ -1,11 +1,11 @@
-"""Topic alerts end to end: feed items → new? → first match → same story? → briefing → second match → outbox
-→ delivered once.
+"""Topic alerts end to end: feed items → new? → first match → same story? → briefing → second match → alert
+queue → delivered once.
 
 Every feed is polled once per interval however many channels use it (the FeedPoller). An item is processed
-once: its "seen" row is written only after its alerts are in the outbox, so a crash in between means it is
-processed again on the next poll, and the outbox's delivery key (subscription, story) keeps that from posting
-twice. Alerts are written to the outbox before posting and marked delivered only after the platform confirms;
-on start, whatever is still pending is delivered first.
+once: its "seen" row is written only after its alerts are queued (in the store), so a crash in between means
+it is processed again on the next poll, and each Delivery's key (subscription, story) keeps that from posting
+twice. Alerts are queued before posting and marked delivered only after the platform confirms; on start,
+whatever is still pending is delivered first.
 """
 
 from __future__ import annotations
@@ -17,21 +17,24 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.alerts.dedupe import StoryIndex, signature
 from bot.alerts.digest import digest_text, next_due
 from bot.alerts.feeds import FeedItem, fetch_feed
 from bot.alerts.matcher import QueryIndex
+from bot.alerts.model import Delivery, StoryAlert, Subscription
 from bot.alerts.query import Matchable, parse_query
 from bot.alerts.schedule import Clock, FeedPoller, FeedState
+from bot.chat.model import Notice
 from bot.config import AlertSettings
 from bot.errors import BriefError
 from bot.fetch import Fetcher
 from bot.models import Briefing
-from bot.store import Delivery, FeedRow, Store, Subscription
+from bot.store import FeedRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +76,14 @@ class AlertWatcher:
         sink: AlertSink,
         settings: AlertSettings,
         *,
-        clock: Callable[[], float] = time.time,
+        now: Callable[[], float] = time.time,  # epoch seconds
         poll_clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._briefer = briefer
         self._sink = sink
         self._settings = settings
-        self._clock = clock
+        self._now = now
         self._index = QueryIndex()
         self._subscriptions: dict[int, Subscription] = {}
         self._readers: dict[str, set[tuple[str, str]]] = {}  # feed url → (platform, channel) that watch it
@@ -100,7 +103,7 @@ class AlertWatcher:
     # --- lifecycle ------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        window_start = self._clock() - self._settings.dedupe_window_hours * 3600
+        window_start = self._now() - self._settings.dedupe_window_hours * 3600
         for story_id, data, at in await self._store.stories_since(window_start):
             self._stories.add_signature(story_id, data, datetime.fromtimestamp(at, UTC))
         await self.refresh()
@@ -167,19 +170,19 @@ class AlertWatcher:
 
     async def _feed_disabled(self, url: str, error: BriefError) -> None:
         log.warning("feed %s disabled after repeated failures: %s", url, error.code)
-        now = self._clock()
+        now = self._now()
         for platform, channel in sorted(self._readers.get(url, ())):
             text = (
                 f"I stopped checking the feed {url}: it failed too many times in a row ({error.message}). "
                 "Remove it with `/brief source remove`, or add it again once it works."
             )
             await self._store.enqueue_delivery(
-                Delivery(f"disabled:{url}:{int(now)}:{channel}", platform, channel, {"notice": text}, now)
+                Delivery(f"disabled:{url}:{int(now)}:{channel}", platform, channel, Notice(text), now)
             )
         await self.deliver_pending()
 
     async def handle_items(self, url: str, items: list[FeedItem]) -> None:
-        now = self._clock()
+        now = self._now()
         keys = [item.key for item in items]
         if not await self._store.feed_seen_before(url):
             # A new feed: what it holds now is old news. The marker row remembers the baseline was taken
@@ -221,16 +224,11 @@ class AlertWatcher:
         for subscription in candidates:
             if not parse_query(subscription.query).matches(matchable):
                 continue  # the full briefing shows it is not about the topic after all
-            payload: dict[str, Any] = {
-                "subscription": subscription.id,
-                "query": subscription.query,
-                "briefing": briefing.to_dict(),
-                "also": [],
-            }
-            if subscription.digest:  # held back until the digest time, then sent with the day's others
-                payload["digest_due"] = next_due(subscription.digest, now, self._zone)
+            # A digest subscription's story waits for the digest time, then goes out with the day's others.
+            due = next_due(subscription.digest, now, self._zone) if subscription.digest else None
+            alert = StoryAlert(subscription.id, subscription.query, briefing, digest_due=due)
             delivery = Delivery(f"{subscription.id}:{item.key}", subscription.platform, subscription.channel,
-                                payload, now)  # fmt: skip
+                                alert, now)  # fmt: skip
             if await self._store.enqueue_delivery(delivery):
                 await self._store.count_alert(subscription.id)
                 queued = True
@@ -252,18 +250,19 @@ class AlertWatcher:
             return
         for subscription in subscriptions:
             found = await self._store.delivery(f"{subscription.id}:{story}")
-            if found is None or item.link in found[0].payload["also"]:
+            if found is None:
                 continue
             delivery, ref, delivered = found
-            payload = {**delivery.payload, "also": [*delivery.payload["also"], item.link]}
+            alert = delivery.content
+            if not isinstance(alert, StoryAlert) or item.link in alert.also:
+                continue
+            alert = replace(alert, also=(*alert.also, item.link))
             if not delivered:
-                await self._store.update_delivery_payload(delivery.key, payload)
+                await self._store.update_pending_delivery(delivery.key, alert)
                 continue
             if ref is None:
                 continue  # posted by a platform that gave no reference: it cannot be edited
-            updated = Delivery(
-                delivery.key, delivery.platform, delivery.channel, payload, delivery.created_at
-            )
+            updated = replace(delivery, content=alert)
             try:
                 await self._sink.update(updated, ref)
             except asyncio.CancelledError:
@@ -271,28 +270,29 @@ class AlertWatcher:
             except Exception:
                 log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
                 continue
-            await self._store.set_delivery_payload(delivery.key, payload)
+            await self._store.set_delivery_content(delivery.key, alert)
 
     # --- delivery -------------------------------------------------------------------------------------
 
     async def deliver_pending(self) -> int:
         """Post every queued alert, oldest first, and every digest that is due; a failure leaves it queued."""
         delivered = 0
-        now = self._clock()
+        now = self._now()
         async with self._delivering:
-            digests: dict[tuple[int, float], list[Delivery]] = defaultdict(list)
+            digests: dict[tuple[int, float], list[tuple[Delivery, StoryAlert]]] = defaultdict(list)
             for delivery in await self._store.pending_deliveries():
-                due = delivery.payload.get("digest_due")
-                if due is None:
+                alert = delivery.content
+                if not isinstance(alert, StoryAlert) or alert.digest_due is None:
                     delivered += await self._send(delivery, [delivery])
-                elif due <= now:
-                    digests[delivery.payload["subscription"], due].append(delivery)
+                elif alert.digest_due <= now:
+                    digests[alert.subscription_id, alert.digest_due].append((delivery, alert))
             for (subscription, due), parts in digests.items():
-                first = parts[0]
+                first = parts[0][0]
+                text = digest_text([story for _, story in parts])
                 # One key per subscription and day, so a replay after a crash is recognized like any alert.
                 combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
-                                    {"notice": digest_text(parts)}, now)  # fmt: skip
-                delivered += await self._send(combined, parts)
+                                    Notice(text), now)  # fmt: skip
+                delivered += await self._send(combined, [queued for queued, _ in parts])
         return delivered
 
     async def _send(self, delivery: Delivery, covers: list[Delivery]) -> int:
@@ -304,7 +304,7 @@ class AlertWatcher:
             log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
             return 0
         for queued in covers:
-            await self._store.mark_delivered(queued.key, self._clock(), ref)
+            await self._store.mark_delivered(queued.key, self._now(), ref)
         return 1
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from bot.alerts.model import Delivery
 from bot.chat.core import ChatCore
-from bot.store import Delivery
 
 
 class ChatAdapter(Protocol):

@@ -15,11 +15,11 @@ T = TypeVar("T")
 
 class SingleFlightCache(Generic[T]):
     def __init__(
-        self, ttl_seconds: float, max_entries: int, clock: Callable[[], float] = time.monotonic
+        self, ttl_seconds: float, max_entries: int, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
-        self._clock = clock
+        self._monotonic = monotonic
         self._done: OrderedDict[str, tuple[float, T]] = OrderedDict()
         self._running: dict[str, asyncio.Future[T]] = {}
 
@@ -28,7 +28,7 @@ class SingleFlightCache(Generic[T]):
         if entry is None:
             return None
         stored_at, value = entry
-        if self._clock() - stored_at > self._ttl:
+        if self._monotonic() - stored_at > self._ttl:
             del self._done[key]
             return None
         self._done.move_to_end(key)
@@ -50,7 +50,7 @@ class SingleFlightCache(Generic[T]):
         self._running.pop(key, None)
         if job.cancelled() or job.exception() is not None:
             return
-        self._done[key] = (self._clock(), job.result())
+        self._done[key] = (self._monotonic(), job.result())
         self._done.move_to_end(key)
         while len(self._done) > self._max:
             self._done.popitem(last=False)

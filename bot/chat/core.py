@@ -1,8 +1,9 @@
 """The chat bot's behaviour, platform-neutral: pasted links, /brief commands, mentions.
 
-Adapters call `on_message` and `on_command` with neutral values and render the Outcomes they get back; this
-module never sees a platform SDK. Briefing work goes through the Briefer (fetch on the loop, NLP in the
-worker pool), behind a cache, per-user and per-channel rate limits, and a cap on pending work.
+Adapters call `on_message`, and `handle` with a command (`on_command` parses one from text), with neutral
+values and render the Outcomes they get back; this module never sees a platform SDK. Briefing work goes
+through the Briefer (fetch on the loop, NLP in the worker pool), behind a cache, per-user and per-channel rate
+limits, and a cap on pending work.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from bot.chat.cache import SingleFlightCache
+from bot.chat.commands import HELP, AlertCommand, Auto, BriefText, BriefUrl, Command, Help, parse
 from bot.chat.links import canonical_url, find_links
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.chat.ratelimit import RateLimiter
@@ -23,17 +25,8 @@ from bot.models import Briefing
 
 log = logging.getLogger(__name__)
 
-HELP = """\
-*briefbot* turns news articles into short briefings: a summary, the key actors and the key dates.
-• Paste a link in a channel: I answer in its thread (when automatic briefings are on here).
-• `/brief <link>` or `/brief <pasted text>`: a briefing for everyone in the channel.
-• Mention me with a link: same as /brief.
-• `/brief auto on` / `/brief auto off` / `/brief auto`: automatic briefings of pasted links in this channel.
-• `/brief subscribe <query> [--digest daily@08:00]`: a briefing here for every new story that matches, e.g.
-  `/brief subscribe "North Korea" (missile OR launch) -sports actor:"Kim Jong Un"`.
-• `/brief subscriptions`, `/brief unsubscribe <number>`: list and remove them.
-• `/brief sources`, `/brief source add <feed url>`, `/brief source remove <feed url>`: the feeds watched here.
-• `/brief help`: this message. Errors are shown only to you."""
+
+ALERTS_OFF = "Topic alerts are not available here."
 
 
 class Briefs(Protocol):
@@ -57,19 +50,7 @@ class SlowDownError(BriefError):
 
 
 class AlertCommandHandler(Protocol):
-    async def handle(self, where: Place, person: Person, command: str, rest: str) -> Outcome: ...
-
-
-def _is_alert_command(words: list[str]) -> bool:
-    """Shaped like an alert command, so a pasted text that starts with "Sources say" is still briefed."""
-    first = words[0].lower()
-    if first in ("subscriptions", "sources"):
-        return len(words) == 1
-    if first == "unsubscribe":
-        return len(words) >= 2
-    if first == "source":
-        return len(words) >= 2 and words[1].lower() in ("add", "remove")
-    return first == "subscribe"
+    async def handle(self, where: Place, person: Person, command: AlertCommand) -> Outcome: ...
 
 
 class ChatCore:
@@ -80,17 +61,19 @@ class ChatCore:
         settings: ChatSettings,
         *,
         alerts: AlertCommandHandler | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._briefer = briefer
         self._alerts = alerts
         self._prefs = prefs
         self._settings = settings
         self._cache: SingleFlightCache[Briefing] = SingleFlightCache(
-            settings.cache_ttl_seconds, settings.cache_max_entries, clock
+            settings.cache_ttl_seconds, settings.cache_max_entries, monotonic
         )
-        self._per_user = RateLimiter(settings.user_briefings_per_minute, settings.user_burst, clock)
-        self._per_channel = RateLimiter(settings.channel_briefings_per_minute, settings.channel_burst, clock)
+        self._per_user = RateLimiter(settings.user_briefings_per_minute, settings.user_burst, monotonic)
+        self._per_channel = RateLimiter(
+            settings.channel_briefings_per_minute, settings.channel_burst, monotonic
+        )
         self._pending = 0
 
     # --- events -------------------------------------------------------------------------------------
@@ -113,18 +96,24 @@ class ChatCore:
                 job.cancel()
 
     async def on_command(self, where: Place, person: Person, text: str) -> Outcome:
-        """`/brief …` (or a mention): help, channel settings, or a briefing of a link or pasted text."""
-        words = text.split()
-        first = words[0].lower() if words else "help"
-        if len(words) <= 1 and first in ("help", "?"):  # a long text starting with "Help" is an article
-            return Outcome(Notice(HELP), private=True)
-        if first == "auto" and len(words) <= 2:
-            return await self._auto_command(where, words[1].lower() if len(words) == 2 else None)
-        if self._alerts is not None and _is_alert_command(words):
-            return await self._alerts.handle(where, person, first, text.strip()[len(first) :].strip())
-        links = find_links(text, 1)
-        # A link with a word or two around it ("/brief <url> please") is a link; anything longer is text.
-        job = self._url_job(links[0]) if links and len(words) <= 3 else self._text_job(text)
+        """`/brief <text>` (or a mention): the command it spells, handled."""
+        return await self.handle(where, person, parse(text))
+
+    async def handle(self, where: Place, person: Person, command: Command) -> Outcome:
+        """A command: help, a channel setting, topic alerts, or a briefing of a link or pasted text."""
+        match command:
+            case Help():
+                return Outcome(Notice(HELP), private=True)
+            case Auto(value):
+                return await self._auto_command(where, value)
+            case BriefUrl(url):
+                job = self._url_job(url)
+            case BriefText(text):
+                job = self._text_job(text)
+            case _ if self._alerts is None:
+                return Outcome(Notice(ALERTS_OFF, code="bad_input"), private=True)
+            case _:
+                return await self._alerts.handle(where, person, command)
         outcome = await self._guarded(where, person, job, quiet_limits=False)
         assert outcome is not None
         return outcome

@@ -1,6 +1,6 @@
 """One outbound queue per channel: replies leave in order, and a platform 429 delays them, never drops them.
 
-Adapters hand in deliveries (zero-argument coroutine functions that post one reply); a delivery that hits a
+Adapters hand in posts (zero-argument coroutine functions that post one reply or alert); a post that hits a
 rate limit raises RateLimited and is retried after Retry-After, holding back that channel's later replies.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-Delivery = Callable[[], Awaitable[None]]
+Post = Callable[[], Awaitable[None]]
 
 
 class RateLimited(Exception):
@@ -24,7 +24,7 @@ class RateLimited(Exception):
 
 @dataclass
 class _Channel:
-    queue: asyncio.Queue[tuple[Delivery, asyncio.Future[None]]] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[tuple[Post, asyncio.Future[None]]] = field(default_factory=asyncio.Queue)
     worker: asyncio.Task[None] | None = None
 
 
@@ -43,11 +43,11 @@ class Outbox:
         self._backoff = failure_backoff
         self._sleep = sleep
 
-    def send(self, channel_key: str, delivery: Delivery) -> asyncio.Future[None]:
-        """Queue a delivery; the future resolves once the platform accepted it (or it finally failed)."""
+    def send(self, channel_key: str, post: Post) -> asyncio.Future[None]:
+        """Queue a post; the future resolves once the platform accepted it (or it finally failed)."""
         channel = self._channels.setdefault(channel_key, _Channel())
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        channel.queue.put_nowait((delivery, done))
+        channel.queue.put_nowait((post, done))
         if channel.worker is None or channel.worker.done():
             channel.worker = asyncio.create_task(
                 self._drain(channel_key, channel), name=f"outbox:{channel_key}"
@@ -56,9 +56,9 @@ class Outbox:
 
     async def _drain(self, key: str, channel: _Channel) -> None:
         while not channel.queue.empty():
-            delivery, done = channel.queue.get_nowait()
+            post, done = channel.queue.get_nowait()
             try:
-                await self._deliver(key, delivery)
+                await self._deliver(key, post)
             except Exception as exc:
                 if not done.done():
                     done.set_exception(exc)
@@ -68,11 +68,11 @@ class Outbox:
         if self._channels.get(key) is channel and channel.queue.empty():
             del self._channels[key]  # idle channels hold no task and no memory
 
-    async def _deliver(self, key: str, delivery: Delivery) -> None:
+    async def _deliver(self, key: str, post: Post) -> None:
         waits = failures = 0
         while True:
             try:
-                await delivery()
+                await post()
                 return
             except RateLimited as limited:
                 waits += 1

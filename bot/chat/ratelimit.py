@@ -1,4 +1,4 @@
-"""Per-user and per-channel briefing limits: token buckets, with an injectable clock for tests."""
+"""Per-user and per-channel briefing limits: token buckets, on an injectable monotonic time for tests."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ class _Bucket:
 class RateLimiter:
     """Allows `burst` events at once and `per_minute` events per minute on average, per key."""
 
-    def __init__(self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: float, burst: int, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._rate = per_minute / 60.0
         self._burst = float(burst)
-        self._clock = clock
+        self._monotonic = monotonic
         self._buckets: dict[str, _Bucket] = {}
 
     def allow(self, key: str) -> bool:
-        now = self._clock()
+        now = self._monotonic()
         bucket = self._buckets.setdefault(key, _Bucket(self._burst, now))
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
         bucket.updated = now

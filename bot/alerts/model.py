@@ -1,0 +1,54 @@
+"""Topic alerts as values: a channel's subscriptions, and what is queued for a channel and posted there.
+
+The store alone turns these into rows and JSON and back; the watcher makes them and the adapters render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.chat.model import Notice
+from bot.models import Briefing
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    platform: str
+    channel: str
+    query: str  # normalized query text
+    digest: str | None  # e.g. "daily@08:00", None for one message per story
+    created_by: str
+    created_at: float  # epoch seconds: only items first seen after this alert
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAlert:
+    """A new story that matched a subscription: its briefing, and the other outlets that reported it."""
+
+    subscription_id: int
+    query: str  # the subscription's normalized query, as the channel sees it in the header
+    briefing: Briefing
+    also: tuple[str, ...] = ()  # links of other outlets with the same story, in the order they turned up
+    digest_due: float | None = None  # epoch seconds: held back for the subscription's digest until then
+
+
+# What one queued alert shows: a story, or a notice (a feed was disabled, a day's digest).
+AlertContent = StoryAlert | Notice
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One alert queued for a channel, posted and marked delivered once the platform confirms."""
+
+    key: str  # idempotency: one row per (subscription, story) however often it is replayed
+    platform: str
+    channel: str
+    content: AlertContent
+    created_at: float
+
+
+def story_header(query: str, subscription_id: int) -> str:
+    """The line above a story alert on every platform; `query` as the platform can show it."""
+    return f"New story for `{query}` (#{subscription_id})"
