@@ -294,8 +294,7 @@ class FeedPoller:
         await self._save(url, new)
 
     async def _deliver(self, url: str, items: list[FeedItem]) -> bool:
-        if not items:
-            return True
+        # Empty too: the first poll of a feed that is empty when added is its baseline (nothing is old news).
         try:
             await self._on_items(url, items)
         except Exception:

@@ -127,6 +127,7 @@ def brief_article(
         actors=find_actors(doc, chosen),
         dates=find_dates(doc, published or date.today()),
         truncated=article.truncated or cut < len(article.text),
+        text=text,
     )
 
 
