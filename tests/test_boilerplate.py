@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.briefing.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.boilerplate import is_boilerplate, repeats_headline, strip_dateline
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,27 @@ def test_a_long_paragraph_ending_like_a_caption_is_kept() -> None:
 )
 def test_strip_place_dateline(sentence: str, expected: str) -> None:
     assert strip_dateline(sentence) == expected
+
+
+HEADLINE = "Microsoft moves to erase its carbon footprint"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title", "repeats"),
+    [
+        (HEADLINE, HEADLINE, True),
+        ("A Letter on Justice and Open Debate", "A Letter on Justice and Open Debate | Harper's", True),
+        ("Amazon Liable for Defective Products", "Amazon Liable for Defective Products - The Globe", True),
+        ("How to Care for Hydrangeas to Get the Most Beautiful Blooms", "How to Care for Hydrangeas", True),
+        ("Make your social media shine bright!", "Make your social media shine bright!", True),
+        # prose that opens with the headline's words and ends with a stop is news
+        ("T-distributed Stochastic Neighbor Embedding (t-SNE) is an algorithm.", "T-distributed SNE", False),
+        ('"The Water-Making Spell conjures water from the wand."', "Water-Making Spell", False),
+        ("Microsoft said on Monday it moves to erase its carbon footprint.", f"{HEADLINE} in a push", False),
+        # a one-word title says nothing about a sentence using the word
+        ("micropolitics noun: the use of power by individuals and groups", "micropolitics", False),
+        ("Anything at all", None, False),
+    ],
+)
+def test_a_sentence_repeating_the_headline_is_known(sentence: str, title: str | None, repeats: bool) -> None:
+    assert repeats_headline(sentence, title) is repeats

@@ -218,3 +218,43 @@ def in_stamp_line(text: str, position: int) -> bool:
     line_start = text.rfind("\n", 0, position) + 1
     reach = max(line_start, position - STAMP_REACH_CHARS)
     return bool(_STAMP_LINE.match(text, line_start) or _STAMP_BEFORE.search(text, reach, position))
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—-]+\s+|\s*[|·]\s*")  # "Headline - Site", "Headline | Site"
+_HEADLINE_WORD = re.compile(r"[^\W_]+")
+_PROSE_END = re.compile(r"""[.!?]["'”’)]*$""")
+MIN_HEADLINE_WORDS = 3  # "micropolitics" as a title says nothing about a sentence that uses the word
+HEADING_SHARE = 0.8  # an unclosed line made this much of the headline's words is the headline again
+
+
+def _headline_words(text: str) -> list[str]:
+    return [word.lower() for word in _HEADLINE_WORD.findall(text)]
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    n = len(part)
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
+
+
+def repeats_headline(sentence: str, title: str | None) -> bool:
+    """The headline again, shown above the summary already: the title (or its part before " | Site") as a
+    sentence, or a heading-like line (no closing stop) built from it ("How to Care for Hydrangeas to Get
+    the Most Beautiful Blooms"). A sentence that opens with the headline's words and ends like prose
+    ("t-SNE is a machine learning algorithm ... .") is news and stays."""
+    if not title:
+        return False
+    words = _headline_words(sentence)
+    if not words:
+        return False
+    heading = not _PROSE_END.search(sentence.rstrip())
+    for part in {title, *_TITLE_SEPARATOR.split(title)}:
+        head = _headline_words(part)
+        if len(head) < MIN_HEADLINE_WORDS:
+            continue
+        if words == head:
+            return True
+        if heading and (
+            _contains(words, head) or len(set(words) & set(head)) >= HEADING_SHARE * len(set(words))
+        ):
+            return True
+    return False
