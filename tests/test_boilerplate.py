@@ -127,3 +127,42 @@ HEADLINE = "Microsoft moves to erase its carbon footprint"
 )
 def test_a_sentence_repeating_the_headline_is_known(sentence: str, title: str | None, repeats: bool) -> None:
     assert repeats_headline(sentence, title) is repeats
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "5:45 AM PST 11/19/2019 by Patrick Shanley",
+        "November 20, 2019 - 11:28 AMT",
+        "By Evan Symon, August 14, 2020 2:30 pm",
+        "This copy is for your personal, non-commercial use only. To order presentation-ready copies visit",
+        "Start your day with the Opening Bell powered by Example.",
+        "Also on rt.com US sanctions hit",
+        "You can view our June 2018 open thread here.",
+        "The WeWork logo is displayed outside of a co-working space in New York.Reuters",
+        "Gov. Kristi NoemKristi Lynn NoemSouth Dakota governor doubles down on lockdowns",
+        "Subscribe now to our eNation edition for the full story.",
+        "Follow The Gleaner on Twitter and Instagram @jamaicagleaner.",
+        "This post contains references to products from one or more of our advertisers.",
+        "Submit your letter to the editor via this form.",
+        "PC Gamer Newsletter Sign up to get the best content of the week",
+        "January 13, 2020 at 08:45 AM | categories: Python, Mercurial | View Comments",
+        "Senator Aubyn Hill (right), looks on as the chief executive speaks.",
+    ],
+)
+def test_what_a_site_says_about_itself_is_furniture(line: str) -> None:
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The meeting began at 10:30 on Tuesday and ended with a vote by the council on the new budget plan.",
+        "Kim Jong Un met Moon Jae-in at 9:30 am.",
+        "McDonald's and YouTube said they would follow the rules.",
+        "The company will subscribe to the standard for unlimited access to data by 2030, officials said.",
+        "Readers who sign up early get a discount, the firm said in a statement on its new service.",
+    ],
+)
+def test_news_that_mentions_times_or_subscriptions_is_not_furniture(sentence: str) -> None:
+    assert not is_boilerplate(sentence)
