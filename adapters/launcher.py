@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
+from typing import Any
 
 from bot.alerts.commands import AlertCommands
 from bot.alerts.feeds import fetch_feed
@@ -86,9 +87,8 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         runs = [asyncio.create_task(adapter.run(core, stop), name=adapter.name) for adapter in adapters]
         # The bot stops when asked to, or when every adapter has ended (the console at end of input).
         stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait(
-            [stopper, asyncio.gather(*runs, return_exceptions=True)], return_when=asyncio.FIRST_COMPLETED
-        )
+        ended: asyncio.Future[Any] = asyncio.gather(*runs, return_exceptions=True)
+        await asyncio.wait([stopper, ended], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         results = await asyncio.gather(*runs, return_exceptions=True)
         stopper.cancel()
