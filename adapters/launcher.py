@@ -37,7 +37,7 @@ def enabled_adapters(settings: Settings, env: Mapping[str, str]) -> list[ChatAda
     """The adapters whose tokens are present; the console alone when there are none."""
     adapters: list[ChatAdapter] = []
     if env.get(settings.slack.bot_token_env, "").strip():
-        from adapters.slack import SlackAdapter  # noqa: PLC0415 - the SDK loads only when Slack is used
+        from adapters.slackbot.adapter import SlackAdapter  # noqa: PLC0415 - the SDK loads only when Slack is used
 
         slack = settings.slack
         bot_token = _secret(env, slack.bot_token_env, "slack.bot_token_env", "the bot token")
@@ -47,7 +47,7 @@ def enabled_adapters(settings: Settings, env: Mapping[str, str]) -> list[ChatAda
             other = _secret(env, slack.signing_secret_env, "slack.signing_secret_env", "HTTP mode verifies")
         adapters.append(SlackAdapter(settings, bot_token=bot_token, app_token_or_secret=other))
     if env.get(settings.discord.token_env, "").strip():
-        from adapters.discord import DiscordAdapter  # noqa: PLC0415
+        from adapters.discordbot.adapter import DiscordAdapter  # noqa: PLC0415
 
         token = _secret(env, settings.discord.token_env, "discord.token_env", "the bot token")
         adapters.append(DiscordAdapter(settings, token=token))
