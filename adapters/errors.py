@@ -47,6 +47,8 @@ def retry_after(headers: Mapping[str, Any]) -> float:
         value = values.get(name)
         if isinstance(value, list):
             value = value[0] if value else None
+        if value is None:
+            continue
         with contextlib.suppress(TypeError, ValueError):
             return max(float(value), 0.0)
     return DEFAULT_RETRY_AFTER

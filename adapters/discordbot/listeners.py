@@ -217,8 +217,9 @@ class Listeners:
             body["content"] = cut(f"{body['content']} ({interaction.user.mention})", 2000)
         else:
             body["content"] = f"Briefing requested by {interaction.user.mention}"
-        reference = reply_to.to_reference(fail_if_not_exists=False) if reply_to else None
-        posted = await self._posts.post(where, lambda: channel.send(reference=reference, **body))  # type: ignore[arg-type]
+        if reply_to is not None:  # "Brief this" answers under the message it was asked about
+            body["reference"] = reply_to.to_reference(fail_if_not_exists=False)
+        posted = await self._posts.post(where, lambda: channel.send(**body))
         await self._tell_asker(interaction, where, f"Posted: {posted.jump_url}" if posted else COULD_NOT_POST)
 
     async def _tell_asker(self, interaction: discord.Interaction, where: Place, text: str) -> None:
@@ -248,7 +249,7 @@ def place_of_interaction(interaction: discord.Interaction) -> Place:
 def can_manage_channel(message: discord.Message) -> bool:
     if message.guild is None or not isinstance(message.author, discord.Member):
         return False
-    return message.channel.permissions_for(message.author).manage_channels  # type: ignore[union-attr]
+    return message.channel.permissions_for(message.author).manage_channels
 
 
 def what_to_brief(message: discord.Message) -> str | Notice:
