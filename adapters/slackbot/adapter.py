@@ -136,7 +136,12 @@ class SlackAdapter:
         app.client.base_url = self._slack.api_base_url  # bolt has no such setting; the SDK client's is public
         app.middleware(dedupe.middleware)  # before every listener: copies are acked, not acted on
         listeners = Listeners(
-            core, self._replies, self._tasks, self._client, self._slack, max_links=self._max_links
+            core,
+            self._replies,
+            self._tasks,
+            self._client,
+            managers=self._slack.managers,
+            max_links=self._max_links,
         )
         listeners.register(app)
         return app

@@ -25,7 +25,6 @@ from bot.chat.commands import BriefUrl, Command, parse
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
-from bot.config import SlackSettings
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +69,15 @@ class Listeners:
         replies: Replies,
         tasks: EventTasks,
         client: AsyncWebClient,
-        slack: SlackSettings,
         *,
+        managers: tuple[str, ...],
         max_links: int,
     ) -> None:
         self._core = core
         self._replies = replies
         self._tasks = tasks
         self._client = client
-        self._managers = slack.managers
+        self._managers = managers  # besides workspace admins and owners
         self._max_links = max_links
 
     def register(self, app: AsyncApp) -> None:
