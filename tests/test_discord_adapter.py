@@ -21,14 +21,8 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
 )
 from pageserver import PageServer
 
-from adapters.discord import (
-    COULD_NOT_POST,
-    HELP,
-    NO_PERMISSION,
-    TOPIC_ACTIONS,
-    DiscordAdapter,
-    text_to_brief,
-)
+from adapters.discordbot.adapter import DiscordAdapter
+from adapters.discordbot.listeners import COULD_NOT_POST, HELP, NO_PERMISSION, TOPIC_ACTIONS, text_to_brief
 from bot.alerts.commands import AlertCommands
 from bot.chat.commands import (
     AddSource,

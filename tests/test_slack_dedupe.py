@@ -10,7 +10,7 @@ import pytest
 from emulators.slack import SlackEmulator
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from adapters.slack_dedupe import RETENTION_SECONDS, DeliveryDedupe, delivery_id
+from adapters.slackbot.dedupe import RETENTION_SECONDS, DeliveryDedupe, delivery_id
 from bot.store import Store
 
 SLACK = SlackEmulator()  # only its payload builders: the shapes Slack sends
