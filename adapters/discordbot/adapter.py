@@ -37,6 +37,7 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
     ) -> None:
         self._discord = settings.discord
+        self._max_links = settings.chat.max_links_per_message
         self._token = token
         self._outbox = outbox or Outbox()
         self._guild_ready_timeout = guild_ready_timeout
@@ -74,6 +75,7 @@ class DiscordAdapter:
             self._tasks,
             ready=self.ready,
             guild_ready_timeout=self._guild_ready_timeout,
+            max_links=self._max_links,
         )
         async with client:
             connection = asyncio.create_task(client.start(self._token), name="discord:client")

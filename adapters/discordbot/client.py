@@ -43,6 +43,7 @@ class BriefbotClient(discord.Client):
         *,
         ready: asyncio.Event,
         guild_ready_timeout: float,
+        max_links: int,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = settings.message_content_intent
@@ -55,7 +56,12 @@ class BriefbotClient(discord.Client):
         )
         self.ready = ready
         self.listeners = Listeners(
-            self, core, posts, tasks, message_content_intent=settings.message_content_intent
+            self,
+            core,
+            posts,
+            tasks,
+            message_content_intent=settings.message_content_intent,
+            max_links=max_links,
         )
         self.tree = build_command_tree(self, self.listeners)
 

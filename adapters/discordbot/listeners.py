@@ -43,6 +43,7 @@ from bot.chat.commands import (
     Subscribe,
     Unsubscribe,
     parse,
+    parse_mention,
 )
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
@@ -104,8 +105,10 @@ class Listeners:
         tasks: EventTasks,
         *,
         message_content_intent: bool,
+        max_links: int,
     ) -> None:
         self._client = client
+        self._max_links = max_links
         self._core = core
         self._posts = posts
         self._tasks = tasks
@@ -138,15 +141,16 @@ class Listeners:
     async def _answer_mention(
         self, message: discord.Message, where: Place, person: Person, text: str
     ) -> None:
-        command = parse(text)
-        if isinstance(command, Help):
-            outcome = Outcome(Notice(HELP), private=True)
-        elif isinstance(command, Auto) and command.value is not None and not can_manage_channel(message):
-            outcome = Outcome(Notice(NO_PERMISSION, code="forbidden"), private=True)
-        else:
-            outcome = await self._core.handle(where, person, command)
-        # A mention is a question asked in public: its answer, private or not, can only be a reply.
-        await self._posts.reply(where, message, outcome)
+        # "@briefbot can you brief <link> please?" briefs the link, as on Slack (bot.chat.commands).
+        for command in parse_mention(text, self._max_links):
+            if isinstance(command, Help):
+                outcome = Outcome(Notice(HELP), private=True)
+            elif isinstance(command, Auto) and command.value is not None and not can_manage_channel(message):
+                outcome = Outcome(Notice(NO_PERMISSION, code="forbidden"), private=True)
+            else:
+                outcome = await self._core.handle(where, person, command)
+            # A mention is a question asked in public: its answer, private or not, can only be a reply.
+            await self._posts.reply(where, message, outcome)
 
     # --- application commands -----------------------------------------------------------------------
 

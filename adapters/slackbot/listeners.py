@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.shutdown import EventTasks
 from adapters.slackbot.render import from_slack_markup, strip_mention
 from adapters.slackbot.replies import Replies
-from bot.chat.commands import BriefUrl, Command, parse
+from bot.chat.commands import BriefUrl, Command, parse, parse_mention
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
@@ -104,10 +104,8 @@ class Listeners:
             _malformed("mention event")
             return
         text = from_slack_markup(strip_mention(_field(event, "text") or "", context.bot_user_id))
-        # People write "@briefbot can you brief <link>?": the links are the request, whatever the words
-        # around them (the core would take a link with many words for pasted text). No link: like /brief.
-        requests: list[Command] = [BriefUrl(link) for link in find_links(text, self._max_links)]
-        self._spawn(self._answer(where, _person(event), requests or [parse(text)], respond=None))
+        # "@briefbot can you brief <link>?": the links are the request, whatever the words around them.
+        self._spawn(self._answer(where, _person(event), parse_mention(text, self._max_links), respond=None))
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, before any work: Slack gives 3 seconds
