@@ -1,9 +1,11 @@
+import gzip
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.briefing.extract import extract_article
+from bot.briefing.extract import extract_article, json_ld_body
 from bot.errors import NotAnArticleError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "harbour_tunnel.html"
@@ -48,3 +50,34 @@ def test_date_comes_from_metadata_not_from_body_text() -> None:
 def test_pages_without_an_article_are_refused(html: str) -> None:
     with pytest.raises(NotAnArticleError):
         extract_article(html)
+
+
+BODY = (
+    "The harbour authority reopened the outer quay on Tuesday after six weeks of repairs to its sea wall, "
+    "the port's director said. Ferries to the islands will run on the summer timetable from next week."
+)
+REAL_PAGES = Path(__file__).resolve().parents[2] / "shared" / "bench" / "data" / "pages_real_dev.jsonl.gz"
+
+
+def json_ld(value: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(value)}</script>'
+
+
+def test_the_json_ld_article_body_is_found_wherever_it_sits() -> None:
+    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebPage"}, {"articleBody": BODY}]}
+    assert json_ld_body(f"<html><head>{json_ld(graph)}</head></html>") == BODY
+    listed = [{"@type": "Organization"}, {"@type": "NewsArticle", "articleBody": f"<p>{BODY}</p>"}]
+    assert json_ld_body(json_ld(listed)) == BODY, "HTML inside the JSON string is read as text"
+    teaser = {"@type": "NewsArticle", "articleBody": "Short."}
+    assert json_ld_body(json_ld(teaser) + json_ld({"articleBody": BODY})) == BODY, "the longest one"
+    broken = '<script type="application/ld+json">{"articleBody": </script>'
+    assert json_ld_body(broken + "<p>no JSON-LD body</p>") is None
+
+
+def test_a_page_whose_markup_holds_only_a_caption_is_read_from_its_json_ld() -> None:
+    """scmp.com renders opinion pieces with scripts: the markup has a photo caption, JSON-LD the article."""
+    with gzip.open(REAL_PAGES, "rt", encoding="utf-8") as rows:
+        [page] = [row for line in rows if "scmp.com" in (row := json.loads(line))["url"]]
+    article = extract_article(page["html"], url=page["url"])
+    assert all(snippet in article.text for snippet in page["with"])
+    assert len(article.text) > 3000

@@ -1,13 +1,19 @@
 """HTML page → Article: the body text (trafilatura, no comments), title and publication date.
 
 Runs in a worker (lxml parsing is blocking work). The text keeps one paragraph per block, separated by blank
-lines, so the summarizer can see paragraph structure.
+lines, so the summarizer can see paragraph structure. Pages that render their body with scripts often carry
+it as schema.org `articleBody` in JSON-LD: that is the fallback when the markup holds no article.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
+import lxml.html
 import trafilatura
 from trafilatura.settings import Document
 
@@ -26,6 +32,37 @@ def parse_iso_date(value: str | None) -> date | None:
         return None
 
 
+_JSON_LD = re.compile(r"<script[^>]*application/ld\+json[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+
+
+def _json_objects(value: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a JSON-LD value: lists, nested objects and "@graph" included."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from _json_objects(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _json_objects(inner)
+
+
+def json_ld_body(html: str) -> str | None:
+    """The longest schema.org `articleBody` in the page's JSON-LD, as plain text."""
+    bodies = []
+    for script in _JSON_LD.finditer(html):
+        try:
+            data = json.loads(script.group(1), strict=False)
+        except ValueError:
+            continue
+        bodies += [o["articleBody"] for o in _json_objects(data) if isinstance(o.get("articleBody"), str)]
+    if not bodies:
+        return None
+    body = max(bodies, key=len)
+    if "<" in body:  # some sites put the body's HTML in the JSON
+        body = lxml.html.fromstring(f"<div>{body}</div>").text_content()
+    return body.strip() or None
+
+
 def extract_article(html: str, *, url: str | None = None, today: date | None = None) -> Article:
     today = today or date.today()
     document = trafilatura.bare_extraction(
@@ -42,10 +79,13 @@ def extract_article(html: str, *, url: str | None = None, today: date | None = N
             "max_date": today.isoformat(),
         },
     )
-    if not isinstance(document, Document) or not document.text:  # a dict only with as_dict=True
+    if not isinstance(document, Document):  # a dict only with as_dict=True
         raise NotAnArticleError()
+    found = document.text or ""
+    if len(found) < MIN_ARTICLE_CHARS:
+        found = json_ld_body(html) or found
     title = (document.title or "").strip() or None
-    paragraphs = [p.strip() for p in document.text.split("\n") if p.strip()]
+    paragraphs = [p.strip() for p in found.split("\n") if p.strip()]
     if title and paragraphs and paragraphs[0].casefold() == title.casefold():
         paragraphs = paragraphs[1:]  # the <h1> repeats the title
     text = "\n\n".join(paragraphs)
