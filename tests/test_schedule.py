@@ -288,9 +288,9 @@ async def test_stop_cancels_and_a_new_feed_wakes_the_loop() -> None:
     p.set_feeds(["a"])
     p.start()
     await asyncio.wait_for(clock.parked.wait(), timeout=5)
+    clock.parked.clear()
     p.set_feeds(["a", "b"])
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await asyncio.wait_for(clock.parked.wait(), timeout=5)  # woken: it polled again and parked again
     await p.stop()
     assert [c[0] for c in fetch.calls] == ["a", "b"]
 
