@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
+from typing import Any
 
 from bot.alerts.commands import AlertCommands
 from bot.alerts.feeds import fetch_feed
@@ -36,7 +37,7 @@ def enabled_adapters(settings: Settings, env: Mapping[str, str]) -> list[ChatAda
     """The adapters whose tokens are present; the console alone when there are none."""
     adapters: list[ChatAdapter] = []
     if env.get(settings.slack.bot_token_env, "").strip():
-        from adapters.slack import SlackAdapter  # noqa: PLC0415 - the SDK loads only when Slack is used
+        from adapters.slackbot.adapter import SlackAdapter  # noqa: PLC0415 - the SDK loads only when Slack is used
 
         slack = settings.slack
         bot_token = _secret(env, slack.bot_token_env, "slack.bot_token_env", "the bot token")
@@ -46,7 +47,7 @@ def enabled_adapters(settings: Settings, env: Mapping[str, str]) -> list[ChatAda
             other = _secret(env, slack.signing_secret_env, "slack.signing_secret_env", "HTTP mode verifies")
         adapters.append(SlackAdapter(settings, bot_token=bot_token, app_token_or_secret=other))
     if env.get(settings.discord.token_env, "").strip():
-        from adapters.discord import DiscordAdapter  # noqa: PLC0415
+        from adapters.discordbot.adapter import DiscordAdapter  # noqa: PLC0415
 
         token = _secret(env, settings.discord.token_env, "discord.token_env", "the bot token")
         adapters.append(DiscordAdapter(settings, token=token))
@@ -86,9 +87,8 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         runs = [asyncio.create_task(adapter.run(core, stop), name=adapter.name) for adapter in adapters]
         # The bot stops when asked to, or when every adapter has ended (the console at end of input).
         stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait(
-            [stopper, asyncio.gather(*runs, return_exceptions=True)], return_when=asyncio.FIRST_COMPLETED
-        )
+        ended: asyncio.Future[Any] = asyncio.gather(*runs, return_exceptions=True)
+        await asyncio.wait([stopper, ended], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         results = await asyncio.gather(*runs, return_exceptions=True)
         stopper.cancel()

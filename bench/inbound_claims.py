@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from emulators.slack import SlackEmulator  # noqa: E402
 
-from adapters.slack import SlackAdapter  # noqa: E402
-from adapters.slack_dedupe import DeliveryDedupe  # noqa: E402
+from adapters.slackbot.adapter import SlackAdapter  # noqa: E402
+from adapters.slackbot.dedupe import DeliveryDedupe  # noqa: E402
 from bot.chat.core import ChatCore  # noqa: E402
 from bot.config import ChatSettings, Settings, SlackSettings  # noqa: E402
 from bot.models import Briefing  # noqa: E402
@@ -93,7 +93,7 @@ async def ack_seconds(tmp: Path, n: int, *, dedupe: bool) -> list[float]:
         settings = Settings(chat=chat, slack=slack_settings)
         middleware = DeliveryDedupe if dedupe else PassThrough
         async with await Store.open(db) as store:
-            with patch("adapters.slack.DeliveryDedupe", middleware):
+            with patch("adapters.slackbot.adapter.DeliveryDedupe", middleware):
                 tokens = {"bot_token": slack.bot_token, "app_token_or_secret": slack.app_token}
                 adapter = SlackAdapter(settings, **tokens)
                 stop = asyncio.Event()

@@ -69,6 +69,9 @@ class Briefing:
     actors: list[Actor] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
     truncated: bool = False  # only the first part of an over-long article was briefed
+    # The article text the briefing was made from (offsets index it); alerts match queries against it.
+    # Not part of the JSON, and dropped before a briefing is cached.
+    text: str | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

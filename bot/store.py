@@ -243,7 +243,10 @@ class Store:
     async def feed_state(self, url: str) -> FeedRow | None:
         async with self._db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,)) as cursor:
             row = await cursor.fetchone()
-        return FeedRow(*row[:5], bool(row[5]), row[6]) if row else None
+        if row is None:
+            return None
+        url, etag, last_modified, next_poll_at, failures, disabled, last_error = row
+        return FeedRow(url, etag, last_modified, next_poll_at, failures, bool(disabled), last_error)
 
     async def save_feed_state(self, state: FeedRow) -> None:
         await self._db.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.briefing.boilerplate import is_boilerplate, strip_dateline
+from bot.briefing.boilerplate import is_boilerplate, repeats_headline, strip_dateline
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,66 @@ def test_a_long_paragraph_ending_like_a_caption_is_kept() -> None:
 )
 def test_strip_place_dateline(sentence: str, expected: str) -> None:
     assert strip_dateline(sentence) == expected
+
+
+HEADLINE = "Microsoft moves to erase its carbon footprint"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title", "repeats"),
+    [
+        (HEADLINE, HEADLINE, True),
+        ("A Letter on Justice and Open Debate", "A Letter on Justice and Open Debate | Harper's", True),
+        ("Amazon Liable for Defective Products", "Amazon Liable for Defective Products - The Globe", True),
+        ("How to Care for Hydrangeas to Get the Most Beautiful Blooms", "How to Care for Hydrangeas", True),
+        ("Make your social media shine bright!", "Make your social media shine bright!", True),
+        # prose that opens with the headline's words and ends with a stop is news
+        ("T-distributed Stochastic Neighbor Embedding (t-SNE) is an algorithm.", "T-distributed SNE", False),
+        ('"The Water-Making Spell conjures water from the wand."', "Water-Making Spell", False),
+        ("Microsoft said on Monday it moves to erase its carbon footprint.", f"{HEADLINE} in a push", False),
+        # a one-word title says nothing about a sentence using the word
+        ("micropolitics noun: the use of power by individuals and groups", "micropolitics", False),
+        ("Anything at all", None, False),
+    ],
+)
+def test_a_sentence_repeating_the_headline_is_known(sentence: str, title: str | None, repeats: bool) -> None:
+    assert repeats_headline(sentence, title) is repeats
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "5:45 AM PST 11/19/2019 by Patrick Shanley",
+        "November 20, 2019 - 11:28 AMT",
+        "By Evan Symon, August 14, 2020 2:30 pm",
+        "This copy is for your personal, non-commercial use only. To order presentation-ready copies visit",
+        "Start your day with the Opening Bell powered by Example.",
+        "Also on rt.com US sanctions hit",
+        "You can view our June 2018 open thread here.",
+        "The WeWork logo is displayed outside of a co-working space in New York.Reuters",
+        "Gov. Kristi NoemKristi Lynn NoemSouth Dakota governor doubles down on lockdowns",
+        "Subscribe now to our eNation edition for the full story.",
+        "Follow The Gleaner on Twitter and Instagram @jamaicagleaner.",
+        "This post contains references to products from one or more of our advertisers.",
+        "Submit your letter to the editor via this form.",
+        "PC Gamer Newsletter Sign up to get the best content of the week",
+        "January 13, 2020 at 08:45 AM | categories: Python, Mercurial | View Comments",
+        "Senator Aubyn Hill (right), looks on as the chief executive speaks.",
+    ],
+)
+def test_what_a_site_says_about_itself_is_furniture(line: str) -> None:
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The meeting began at 10:30 on Tuesday and ended with a vote by the council on the new budget plan.",
+        "Kim Jong Un met Moon Jae-in at 9:30 am.",
+        "McDonald's and YouTube said they would follow the rules.",
+        "The company will subscribe to the standard for unlimited access to data by 2030, officials said.",
+        "Readers who sign up early get a discount, the firm said in a statement on its new service.",
+    ],
+)
+def test_news_that_mentions_times_or_subscriptions_is_not_furniture(sentence: str) -> None:
+    assert not is_boilerplate(sentence)

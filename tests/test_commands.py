@@ -18,6 +18,7 @@ from bot.chat.commands import (
     Subscribe,
     Unsubscribe,
     parse,
+    parse_mention,
 )
 
 LINK = "https://news.example.org/2024/harbour?id=7"
@@ -128,3 +129,25 @@ def test_help_shows_every_command() -> None:
     assert commands == set(get_args(Command)) - {BriefUrl, BriefText}, "a command without a line in HELP"
     for usage in usages:
         assert f"`/brief {usage}" in HELP
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("can you brief https://news.example/a please?", [BriefUrl("https://news.example/a")]),
+        ("https://news.example/a", [BriefUrl("https://news.example/a")]),
+        (
+            "compare https://a.example/1 with https://b.example/2 for me, thanks a lot",
+            [BriefUrl("https://a.example/1"), BriefUrl("https://b.example/2")],
+        ),
+        ("help", [Help()]),
+        ("auto off", [Auto("off")]),
+    ],
+)
+def test_a_mention_with_links_briefs_the_links_whatever_the_words(text: str, expected: list[object]) -> None:
+    assert parse_mention(text, max_links=3) == expected
+
+
+def test_a_mention_without_a_link_reads_like_brief() -> None:
+    text = "The council voted on Tuesday to close the bridge to cars from next month, officials said."
+    assert parse_mention(text, max_links=3) == [parse(text)]

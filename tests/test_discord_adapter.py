@@ -22,14 +22,8 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
 from fakes import FakeBriefer, FakeClock, text_briefing
 from pageserver import PageServer
 
-from adapters.discord import (
-    COULD_NOT_POST,
-    HELP,
-    NO_PERMISSION,
-    TOPIC_ACTIONS,
-    DiscordAdapter,
-    text_to_brief,
-)
+from adapters.discordbot.adapter import DiscordAdapter
+from adapters.discordbot.listeners import COULD_NOT_POST, HELP, NO_PERMISSION, TOPIC_ACTIONS, text_to_brief
 from bot.alerts.commands import AlertCommands
 from bot.chat.commands import (
     AddSource,
@@ -312,6 +306,23 @@ async def test_mentions_work_without_the_intent_and_settings_need_channel_manage
     refusal = (await discord_emulator.wait_for(lambda: replies(discord_emulator)[1:]))[0]
     assert refusal["content"] == NO_PERMISSION
     assert await bot.store.auto_brief("discord", str(news)) is None
+
+
+async def test_a_mention_with_a_link_in_a_sentence_briefs_the_link(
+    discord_emulator: DiscordEmulator, start_bot: Any
+) -> None:
+    """People write "@briefbot can you brief <link> please?": the link is the request, as on Slack."""
+    bot = await start_bot(intent=False)
+    mention = f"<@{discord_emulator.bot_user_id}>"
+    for name in ("news", "general"):
+        asked = await discord_emulator.send_message(
+            discord_emulator.channel_ids[name], f"{mention} can you brief {HARBOUR} please? thanks a lot"
+        )
+        reply = (await discord_emulator.wait_for(lambda a=asked: [r for r in replies(discord_emulator)
+                 if r["message_reference"]["message_id"] == a["id"]]))[0]  # fmt: skip
+        assert reply["embeds"][0]["title"] == f"Title of {HARBOUR}"
+    await bot.idle()
+    assert bot.briefer.texts == [], "never briefed as pasted text"
 
 
 async def test_a_refused_post_is_reported_privately(

@@ -16,8 +16,10 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
 )
 from fakes import FakeBriefer, FakeClock
 
-from adapters.discord import DiscordAdapter, NotConnectedError, PostRefusedError, alert_nonce
-from adapters.discord_render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, alert_content, units
+from adapters.discordbot.adapter import DiscordAdapter
+from adapters.discordbot.alerts import alert_nonce
+from adapters.discordbot.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, alert_content, units
+from adapters.discordbot.replies import NotConnectedError, PostRefusedError
 from bot.alerts.model import Delivery, StoryAlert
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice
@@ -210,7 +212,7 @@ async def test_an_alert_still_queued_when_the_adapter_stops_raises(
     discord_emulator: DiscordEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Rate limited past the shutdown grace: `deliver` raises (the alert stays queued), it does not hang."""
-    monkeypatch.setattr("adapters.discord.SHUTDOWN_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr("adapters.shutdown.SHUTDOWN_GRACE_SECONDS", 0.05)
     settings = settings_for(discord_emulator)
     adapter = DiscordAdapter(
         settings, token=discord_emulator.token, outbox=Outbox(sleep=lambda _: asyncio.Event().wait())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from adapters.discord_render import (
+from adapters.discordbot.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,

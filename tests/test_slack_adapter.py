@@ -25,7 +25,8 @@ from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401 
 from fakes import FakeBriefer, text_briefing
 from multidict import CIMultiDict
 
-from adapters.slack import COMMAND, SHORTCUT_CALLBACK_ID, SlackAdapter
+from adapters.slackbot.adapter import SlackAdapter
+from adapters.slackbot.listeners import COMMAND, SHORTCUT_CALLBACK_ID
 from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
 from bot.chat.core import ChatCore
 from bot.config import ChatSettings, Settings, SlackSettings
@@ -430,7 +431,9 @@ async def test_check_reports_the_bot_and_team(slack_emulator: SlackEmulator) -> 
 
 # ----- the manifest -----
 def test_manifest_declares_what_the_adapter_listens_to() -> None:
-    manifest = (Path(__file__).parents[1] / "adapters" / "slack_manifest.yml").read_text(encoding="utf-8")
+    manifest = (Path(__file__).parents[1] / "adapters" / "slackbot" / "manifest.yml").read_text(
+        encoding="utf-8"
+    )
     for needed in (
         f"command: {COMMAND}",
         f"callback_id: {SHORTCUT_CALLBACK_ID}",

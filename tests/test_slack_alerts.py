@@ -14,8 +14,9 @@ from emulators.slack import JsonDict, SlackEmulator, slack_emulator_fixture  # n
 from fakes import FakeBriefer
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import ALERT_EVENT_TYPE, AlertNotDelivered, AlertNotUpdated, SlackAdapter
-from adapters.slack_render import ALSO_MAX_SOURCES, MAX_BLOCKS, SECTION_CHARS, alert_message
+from adapters.slackbot.adapter import SlackAdapter
+from adapters.slackbot.alerts import ALERT_EVENT_TYPE, AlertNotDelivered, AlertNotUpdated
+from adapters.slackbot.render import ALSO_MAX_SOURCES, MAX_BLOCKS, SECTION_CHARS, alert_message
 from bot.alerts.model import Delivery, StoryAlert
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice

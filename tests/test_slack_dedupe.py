@@ -11,7 +11,7 @@ from emulators.slack import SlackEmulator
 from fakes import FakeClock
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from adapters.slack_dedupe import RETENTION_SECONDS, DeliveryDedupe, delivery_id
+from adapters.slackbot.dedupe import RETENTION_SECONDS, DeliveryDedupe, delivery_id
 from bot.store import Store
 
 SLACK = SlackEmulator()  # only its payload builders: the shapes Slack sends

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from adapters.slack_render import (
+from adapters.slackbot.render import (
     FALLBACK_CHARS,
     MAX_BLOCKS,
     SECTION_CHARS,

@@ -47,7 +47,9 @@ class SignatureError(ValueError):
 @functools.cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     # Drawn once from the fixed seed and shared: MinHash would otherwise draw them again for every story.
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutations
+    sketch = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME)
+    permutations: tuple[np.ndarray, np.ndarray] = sketch.permutations  # datasketch is untyped
+    return permutations
 
 
 def _singular(word: str) -> str:
@@ -78,7 +80,7 @@ def _minhash(tokens: set[str]) -> MinHash:
 
 def signature(title: str, text: str) -> bytes:
     """Bytes for the store (4 + 2 + 4 * NUM_PERM = 518): rebuild the index from them with `add_signature`."""
-    values = _minhash(story_tokens(title, text)).hashvalues.astype("<u4")
+    values: np.ndarray = _minhash(story_tokens(title, text)).hashvalues.astype("<u4")
     return _HEADER.pack(_MAGIC, NUM_PERM) + values.tobytes()
 
 

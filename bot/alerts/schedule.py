@@ -81,7 +81,8 @@ def after_success(
 def backoff_delay(failures: int, interval: timedelta, policy: BackoffPolicy = DEFAULT_POLICY) -> timedelta:
     """interval · 2^failures, capped at policy.max_delay (before jitter)."""
     exponent = min(failures, 30)  # 2^30 intervals is past any cap; keeps the arithmetic small
-    return min(interval * 2**exponent, policy.max_delay)
+    factor: int = 2**exponent  # int ** int is Any to mypy (a negative power would be a float)
+    return min(interval * factor, policy.max_delay)
 
 
 def after_failure(
@@ -294,8 +295,7 @@ class FeedPoller:
         await self._save(url, new)
 
     async def _deliver(self, url: str, items: list[FeedItem]) -> bool:
-        if not items:
-            return True
+        # Empty too: the first poll of a feed that is empty when added is its baseline (nothing is old news).
         try:
             await self._on_items(url, items)
         except Exception:

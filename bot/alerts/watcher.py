@@ -61,6 +61,16 @@ def _names(briefing: Briefing) -> set[str]:
     return {name for actor in briefing.actors for name in (actor.name, *actor.aliases)}
 
 
+def story_matchable(item: FeedItem, briefing: Briefing) -> Matchable:
+    """What the second match reads: the feed item's own title and description (what made it a candidate),
+    the briefing's title, the article text (the summary when there is no article), and the key actors'
+    names and aliases ("North Korea" for an article that only says "North Korean"), one part per line."""
+    names = _names(briefing)
+    body = briefing.text or " ".join(briefing.summary)
+    parts = [item.title, item.summary, briefing.title, body, *sorted(names)]
+    return Matchable("\n".join(part for part in parts if part), frozenset(names))
+
+
 def _teaser(item: FeedItem) -> Briefing:
     """When the article itself cannot be briefed, the alert still says what the feed said."""
     summary = [item.summary[:400]] if item.summary else []
@@ -208,18 +218,24 @@ class AlertWatcher:
         candidates = [s for s in candidates if (s.platform, s.channel) in readers and s.created_at <= now]
         if not candidates:
             return False
-        at = datetime.fromtimestamp(now, UTC)
         data = await asyncio.to_thread(signature, item.title, item.summary)
+        # The time of the look-up, not of the poll: another feed polled at the same moment may have added
+        # the story a moment later than this poll began, and a story from the future is never found.
+        at = datetime.fromtimestamp(self._now(), UTC)
         story = self._stories.find_duplicate_signature(data, at)
-        if story is not None:
-            await self._add_other_source(story, candidates, item)
-            return False
-        self._stories.add_signature(item.key, data, at)
-        await self._store.add_story(item.key, data, item.title, item.link or "", now)
+        if story is None:
+            story = item.key
+            self._stories.add_signature(story, data, at)
+            await self._store.add_story(story, data, item.title, item.link or "", now)
+        else:
+            # Same-story detection never crosses channels: a subscription already alerted to the story gets
+            # this outlet on its "also reported by" line; the others have not seen the story yet.
+            candidates = await self._add_other_source(story, candidates, item)
+            if not candidates:
+                return False
         briefing = await self._brief(item)
-        matchable = Matchable.from_parts(
-            briefing.title or item.title, " ".join(briefing.summary), _names(briefing)
-        )
+        matchable = story_matchable(item, briefing)
+        briefing = replace(briefing, text=None)  # queued alerts carry what is shown, not the article
         queued = False
         for subscription in candidates:
             if not parse_query(subscription.query).matches(matchable):
@@ -227,7 +243,7 @@ class AlertWatcher:
             # A digest subscription's story waits for the digest time, then goes out with the day's others.
             due = next_due(subscription.digest, now, self._zone) if subscription.digest else None
             alert = StoryAlert(subscription.id, subscription.query, briefing, digest_due=due)
-            delivery = Delivery(f"{subscription.id}:{item.key}", subscription.platform, subscription.channel,
+            delivery = Delivery(f"{subscription.id}:{story}", subscription.platform, subscription.channel,
                                 alert, now)  # fmt: skip
             if await self._store.enqueue_delivery(delivery):
                 await self._store.count_alert(subscription.id)
@@ -243,18 +259,21 @@ class AlertWatcher:
             log.info("alert for %s without a briefing: %s", item.link, error.code)
             return _teaser(item)
 
-    async def _add_other_source(self, story: str, subscriptions: list[Subscription], item: FeedItem) -> None:
-        """Another outlet of a story already alerted: its link joins the alert's "also reported by" line,
-        in the queue while the alert waits there, else by editing the posted message."""
-        if not item.link:
-            return
+    async def _add_other_source(
+        self, story: str, subscriptions: list[Subscription], item: FeedItem
+    ) -> list[Subscription]:
+        """Another outlet of a story: for each subscription already alerted to it, the link joins the alert's
+        "also reported by" line, in the queue while the alert waits there, else by editing the posted
+        message. Returns the subscriptions that have no alert for the story yet."""
+        unalerted = []
         for subscription in subscriptions:
             found = await self._store.delivery(f"{subscription.id}:{story}")
             if found is None:
+                unalerted.append(subscription)
                 continue
             delivery, ref, delivered = found
             alert = delivery.content
-            if not isinstance(alert, StoryAlert) or item.link in alert.also:
+            if not item.link or not isinstance(alert, StoryAlert) or item.link in alert.also:
                 continue
             alert = replace(alert, also=(*alert.also, item.link))
             if not delivered:
@@ -271,6 +290,7 @@ class AlertWatcher:
                 log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
                 continue
             await self._store.set_delivery_content(delivery.key, alert)
+        return unalerted
 
     # --- delivery -------------------------------------------------------------------------------------
 

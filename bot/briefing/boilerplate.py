@@ -58,6 +58,59 @@ _RULES_SHORT = [
     # A byline: "By Jane Doe, Reuters", "By Jane Doe and John Roe | Updated ...". Every word capitalised.
     re.compile(rf"^By\s+{_BYLINE_TOKEN}(?:\s*{_BYLINE_TOKEN})*$"),
 ]
+# What a site says about itself, in any length of line: sign-ups, paywall prompts, app and social links,
+# reprint and licence notices, advertiser disclosures, letters calls, related-story pointers, page meta.
+_RULES_PROMO = [
+    re.compile(
+        r"\bnewsletters?\b.{0,80}\bsign(?:ing)?[ -]?up\b|\bsign(?:ing)?[ -]?up\b.{0,80}\bnewsletters?\b", _I
+    ),
+    re.compile(r"^start your (?:day|morning|week) with\b", _I),
+    re.compile(r"\bsubscribe (?:now |today )?(?:to|for) our\b|\bsubscribe\b.{0,40}\bthe full story\b", _I),
+    re.compile(r"^(?:to (?:view|read|see|continue reading)\b.{0,40}\bsubscri|already a subscriber\b)", _I),
+    re.compile(r"^if you(?:'|’| a)?re (?:seeing this|already a subscriber)\b", _I),
+    re.compile(
+        r"^follow (?:us|the \w+|\w+) on (?:twitter|facebook|instagram|x|whatsapp|telegram|tiktok)\b", _I
+    ),
+    re.compile(r"\bdownload (?:the|our)\b.{0,40}\bapps?\b", _I),
+    re.compile(r"^(?:send us (?:a message|your)|contact us (?:at|on|via)|we want to hear\b)", _I),
+    re.compile(r"\b(?:submit|send|write) (?:a|your) letter to the editor\b|^read more letters\b", _I),
+    re.compile(r"\bfor your personal,? non-?commercial use only\b|^to order presentation-ready copies\b", _I),
+    re.compile(
+        r"\bcopyrighted property of\b|\bwritten permission\b.{0,40}\b(?:reprint|reproduc|republish)", _I
+    ),
+    re.compile(
+        r"^this (?:post|article|page|story) (?:contains|may contain|includes) (?:affiliate )?"
+        r"(?:links|references to products)\b",
+        _I,
+    ),
+    re.compile(r"\bwe may (?:receive|earn) (?:a )?(?:commission|compensation)\b", _I),
+    re.compile(
+        r"^(?:our standards|category|categories|tags|filed under|news date|release date|"
+        r"last (?:modified|updated))\s*:",
+        _I,
+    ),
+    re.compile(r"^also on \S+\.\w+", _I),
+    re.compile(r"\|\s*(?:categories|tags|filed under)\s*:", _I),
+    # a caption placing the people in the photo: "Senator Hill (right) looks on as ..."
+    re.compile(r"\((?:left|right|centre|center|far left|far right|from left|l|r)\)", _I),
+    re.compile(r"^you can (?:view|read|find|see) (?:our|the) .{0,60}\bhere\s*[.!]?$", _I),
+    # a caption with its credit glued on: "... outside a co-working space in New York.Reuters"
+    re.compile(r"[a-z]\.(?:Reuters|AP|AFP|Getty(?: Images)?|EPA|Bloomberg|Xinhua|Shutterstock|PA Media)\s*$"),
+]
+# A link's hover card flattened into the text: "Gov. Kristi NoemKristi Lynn NoemSouth Dakota governor ...":
+# a name glued to the first name it just followed.
+_HOVER_CARD = re.compile(r"\b([A-Z][a-z]+) [A-Z][a-z]+\1\b")
+# A standfirst or byline stamp: a clock time with a date or a "by" and hardly anything else.
+_CLOCK_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_BYLINE_STAMP_WORDS = re.compile(
+    r"\b(?:by|on|at|am|pm|a\.m\.|p\.m\.|[A-Z]{2,4}T|GMT|UTC|updated|published|posted|"
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|\d[\d/:.,-]*)\b",
+    _I,
+)
+STAMP_MAX_WORDS = 15
+STAMP_NAME_WORDS = 4  # what is left of "By Evan Symon, August 14, 2020 2:30 pm" is a name
+
 # A question put to the reader ("What do you think?"), not a quoted one.
 _READER_QUESTION = re.compile(r"^[^\"“”.!?]*\b(?:you|your)\b[^\"“”.!?]*\?$", _I)
 
@@ -76,10 +129,25 @@ _PLACE_DATELINE = (
 _DATELINE = re.compile(rf"^(?:{_AGENCY_DATELINE}|{_PLACE_DATELINE})")
 
 
+def _is_stamp(text: str, word_count: int) -> bool:
+    if word_count > STAMP_MAX_WORDS or not _CLOCK_TIME.search(text):
+        return False
+    rest = _BYLINE_STAMP_WORDS.sub(" ", text)
+    names = re.findall(r"[^\W\d_]+", rest)
+    return len(names) <= STAMP_NAME_WORDS and all(name[0].isupper() for name in names)
+
+
+def is_promo(text: str) -> bool:
+    """A line of what a site says about itself (sign-ups, paywall prompts, reprint notices...)."""
+    return any(rule.search(text) for rule in _RULES_PROMO)
+
+
 def _is_furniture_line(text: str, word_count: int) -> bool:
     if word_count > CAPTION_WORDS:
         return False
-    if any(rule.search(text) for rule in _RULES_ANY_LENGTH):
+    if any(rule.search(text) for rule in _RULES_ANY_LENGTH) or is_promo(text):
+        return True
+    if _HOVER_CARD.search(text) or _is_stamp(text, word_count):
         return True
     if word_count <= QUESTION_WORDS and _READER_QUESTION.match(text):
         return True
@@ -123,7 +191,10 @@ def furniture_role(paragraph: str) -> FurnitureRole | None:
     longer ones (captions) stay visible to actors and dates but are never summarized. None: news."""
     if not is_boilerplate(paragraph):
         return None
-    return "hidden" if len(paragraph.split()) <= FURNITURE_MAX_WORDS else "caption"
+    # What a site says about itself names no actor of the story: hidden like a short line, at any length.
+    if len(paragraph.split()) <= FURNITURE_MAX_WORDS or is_promo(" ".join(paragraph.split())):
+        return "hidden"
+    return "caption"
 
 
 # Credits and bylines: a name in them is the photographer's or the reporter's, not an actor of the story.
@@ -218,3 +289,43 @@ def in_stamp_line(text: str, position: int) -> bool:
     line_start = text.rfind("\n", 0, position) + 1
     reach = max(line_start, position - STAMP_REACH_CHARS)
     return bool(_STAMP_LINE.match(text, line_start) or _STAMP_BEFORE.search(text, reach, position))
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—-]+\s+|\s*[|·]\s*")  # "Headline - Site", "Headline | Site"
+_HEADLINE_WORD = re.compile(r"[^\W_]+")
+_PROSE_END = re.compile(r"""[.!?]["'”’)]*$""")
+MIN_HEADLINE_WORDS = 3  # "micropolitics" as a title says nothing about a sentence that uses the word
+HEADING_SHARE = 0.8  # an unclosed line made this much of the headline's words is the headline again
+
+
+def _headline_words(text: str) -> list[str]:
+    return [word.lower() for word in _HEADLINE_WORD.findall(text)]
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    n = len(part)
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
+
+
+def repeats_headline(sentence: str, title: str | None) -> bool:
+    """The headline again, shown above the summary already: the title (or its part before " | Site") as a
+    sentence, or a heading-like line (no closing stop) built from it ("How to Care for Hydrangeas to Get
+    the Most Beautiful Blooms"). A sentence that opens with the headline's words and ends like prose
+    ("t-SNE is a machine learning algorithm ... .") is news and stays."""
+    if not title:
+        return False
+    words = _headline_words(sentence)
+    if not words:
+        return False
+    heading = not _PROSE_END.search(sentence.rstrip())
+    for part in {title, *_TITLE_SEPARATOR.split(title)}:
+        head = _headline_words(part)
+        if len(head) < MIN_HEADLINE_WORDS:
+            continue
+        if words == head:
+            return True
+        if heading and (
+            _contains(words, head) or len(set(words) & set(head)) >= HEADING_SHARE * len(set(words))
+        ):
+            return True
+    return False

@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from bot.briefing.actors import find_actors
-from bot.briefing.boilerplate import furniture_role, strip_dateline
+from bot.briefing.boilerplate import furniture_role, repeats_headline, strip_dateline
 from bot.briefing.dates import find_dates, stamped_publication
 from bot.briefing.extract import extract_article
 from bot.briefing.limits import LONG_RUN, html_cut, text_cut
@@ -113,6 +113,7 @@ def brief_article(
     # Captions are never summary lines, unless the text is nothing but caption-like lines (a wire item
     # whose every sentence was copied with a detached " ." looks like that).
     sentences = [s for s in visible if not any(start <= s.start < end for start, end in not_summary)]
+    sentences = [s for s in sentences if not repeats_headline(s.text, title)]  # the title shows above it
     chosen = summarize(
         sentences or visible, max_sentences=settings.summary.sentences, max_chars=settings.summary.max_chars
     )
@@ -127,6 +128,7 @@ def brief_article(
         actors=find_actors(doc, chosen),
         dates=find_dates(doc, published or date.today()),
         truncated=article.truncated or cut < len(article.text),
+        text=text,
     )
 
 

@@ -160,3 +160,10 @@ def parse(text: str) -> Command:
             return command
     links = find_links(text, 1)
     return BriefUrl(links[0]) if links and len(words) <= 3 else BriefText(text)
+
+
+def parse_mention(text: str, max_links: int) -> list[Command]:
+    """What "@briefbot <text>" asks for, on every platform. People write "@briefbot can you brief <link>
+    please?": the links are the request, whatever the words around them. With no link it reads like /brief."""
+    links = find_links(text, max_links)
+    return [BriefUrl(link) for link in links] if links else [parse(text)]

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Protocol
 
 from bot.chat.cache import SingleFlightCache
@@ -140,7 +141,11 @@ class ChatCore:
     # --- briefing work ------------------------------------------------------------------------------
 
     def _url_job(self, url: str) -> Callable[[], Awaitable[Briefing]]:
-        return lambda: self._cache.get(canonical_url(url), lambda: self._briefer.brief_url(url))
+        async def brief() -> Briefing:
+            briefing = await self._briefer.brief_url(url)
+            return replace(briefing, text=None)  # cached briefings stay small; chat never shows the text
+
+        return lambda: self._cache.get(canonical_url(url), brief)
 
     def _text_job(self, text: str) -> Callable[[], Awaitable[Briefing]]:
         return lambda: self._briefer.brief_text(text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -72,14 +72,15 @@ async def _verified(request: web.Request, verifier: SignatureVerifier, now: floa
         raise Refused(400, "bad_encoding") from None
     if not verifier.is_valid(body, timestamp, signature):
         raise Refused(401, "bad_signature")
-    headers = {name: request.headers[name] for name in request.headers}  # one value each, for bolt
+    # One value each, for bolt.
+    headers: dict[str, str | Sequence[str]] = {name: request.headers[name] for name in request.headers}
     try:
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
     except (ValueError, TypeError, AttributeError, KeyError):  # not JSON, or JSON of the wrong shape
         raise Refused(400, "bad_body") from None
-    body = bolt_request.body
+    payload: object = bolt_request.body  # typed a dict; JSON that is not an object arrives as it is
     # An event that is not an object trips bolt's own middleware (AttributeError → 500).
-    if not isinstance(body, dict) or not body or ("event" in body and not isinstance(body["event"], dict)):
+    if not isinstance(payload, dict) or not payload or not isinstance(payload.get("event", {}), dict):
         raise Refused(400, "bad_body")
     return bolt_request
 

@@ -66,8 +66,9 @@ class DeliveryDedupe:
         self,
         body: dict[str, Any],
         context: AsyncBoltContext,
-        next_: Callable[[], Awaitable[None]],  # bolt passes arguments by name; `next_` spares the builtin
-    ) -> BoltResponse | None:
+        # bolt passes arguments by name; `next_` spares the builtin.
+        next_: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
         key = delivery_id(body, context.team_id or context.enterprise_id)
         if key is None or await self._first_time(key):
             return await next_()

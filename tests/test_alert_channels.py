@@ -1,0 +1,157 @@
+"""Topic alerts across channels and feeds (the real fetcher, store and feed server): the same story on two
+channels' feeds reaches both channels, each with its own "also reported by" line; a feed that is empty when
+added alerts its first story; a story is matched on the article and its actors, not only the summary."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from feedserver import Entry, FeedServer, rss20
+from pageserver import PageServer
+
+from bot.alerts.model import Delivery, StoryAlert
+from bot.alerts.watcher import AlertWatcher
+from bot.config import AlertSettings, FetchSettings
+from bot.fetch import Fetcher
+from bot.models import Actor, Briefing
+from bot.store import Store
+
+STORY_A = Entry(
+    "North Korea fires missile over Japan",
+    "https://wire.example/nk-missile",
+    summary="The launch set off sirens in Hokkaido early on Tuesday.",
+)
+STORY_B = Entry(  # the same story from another outlet
+    "North Korea fires a missile over Japan",
+    "https://courier.example/nk-missile",
+    summary="The launch set off sirens in Hokkaido early on Tuesday morning.",
+)
+STORY_C = Entry(  # and a third
+    "North Korea fires missile over Japan",
+    "https://daily.example/nk-missile",
+    summary="The launch set off sirens in Hokkaido early on Tuesday.",
+)
+
+
+class ArticleBriefer:
+    """Briefs like the pipeline does for a story that only ever says "North Korean": the summary doesn't
+    name the country, the actors and the article text do."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    async def brief_url(self, url: str) -> Briefing:
+        self.urls.append(url)
+        return Briefing(
+            title="Missile over Hokkaido",
+            url=url,
+            published=None,
+            summary=["A North Korean missile flew over Hokkaido on Tuesday, the Japanese government said."],
+            actors=[Actor("North Korea", "place", 8, aliases=("North Korean",))],
+            text="A North Korean missile flew over Hokkaido on Tuesday, the Japanese government said.",
+        )
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.delivered: list[Delivery] = []
+        self.updates: list[Delivery] = []
+
+    async def deliver(self, delivery: Delivery) -> str:
+        self.delivered.append(delivery)
+        return f"message-{len(self.delivered)}"
+
+    async def update(self, delivery: Delivery, ref: str) -> None:
+        self.updates.append(delivery)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
+        yield opened
+
+
+def story_alerts(sink: Sink) -> dict[str, StoryAlert]:
+    return {d.channel: d.content for d in sink.delivered if isinstance(d.content, StoryAlert)}
+
+
+async def test_the_same_story_in_two_channels_feeds_reaches_both_and_each_keeps_its_own_also_line(
+    page_server: PageServer, fetch_settings: FetchSettings, store: Store
+) -> None:
+    feeds = FeedServer(page_server)
+    serving: dict[str, list[Entry]] = {"wire": [], "courier": [], "daily": []}
+    wire = feeds.feed("/wire.xml", lambda _n: rss20("Wire", serving["wire"]))
+    courier = feeds.feed("/courier.xml", lambda _n: rss20("Courier", serving["courier"]))
+    daily = feeds.feed("/daily.xml", lambda _n: rss20("Daily", serving["daily"]))
+    for channel, user in (("C1", "U1"), ("C2", "U2")):
+        await store.add_subscription(
+            "slack", channel, '"North Korea"', created_by=user, created_at=0.0, digest=None
+        )
+    await store.add_channel_feed("slack", "C1", wire, added_by="U1", at=0.0)
+    await store.add_channel_feed("slack", "C2", courier, added_by="U2", at=0.0)
+    await store.add_channel_feed("slack", "C2", daily, added_by="U2", at=0.0)
+    clock, sink, briefer = Clock(), Sink(), ArticleBriefer()
+
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(store, fetcher, briefer, sink, AlertSettings(), poll_clock=clock)
+        await watcher.refresh()
+        await watcher.poll_due()  # every feed is empty when added: the baselines are empty
+        assert sink.delivered == []
+
+        clock.at += timedelta(hours=1)
+        serving["wire"] = [STORY_A]
+        serving["courier"] = [STORY_B]
+        await watcher.poll_due()
+        alerts = story_alerts(sink)
+        assert set(alerts) == {"C1", "C2"}, "each channel whose subscription matches gets the story"
+        assert alerts["C1"].briefing.url == STORY_A.link, "from the channel's own feed"
+        assert alerts["C2"].briefing.url == STORY_B.link
+        assert sorted(briefer.urls) == sorted([STORY_A.link, STORY_B.link]), "C2's copy is fetched too"
+
+        clock.at += timedelta(hours=1)
+        serving["daily"] = [STORY_C]  # a third outlet, read by C2 only
+        await watcher.poll_due()
+        assert len(sink.delivered) == 2, "a channel gets a story once"
+        [update] = sink.updates
+        assert update.channel == "C2"
+        assert isinstance(update.content, StoryAlert) and update.content.also == (STORY_C.link,)
+        assert len(briefer.urls) == 2, "an outlet of an alerted story is not briefed"
+
+    assert [s.alerts for s in await store.subscriptions()] == [1, 1]
+    for delivery in sink.delivered:
+        assert isinstance(delivery.content, StoryAlert) and delivery.content.briefing.text is None, (
+            "queued alerts carry what is shown, not the article"
+        )
+
+
+async def test_a_feed_that_is_empty_when_added_alerts_its_first_story(
+    page_server: PageServer, fetch_settings: FetchSettings, store: Store
+) -> None:
+    serving: list[Entry] = []
+    feed = FeedServer(page_server).feed("/new.xml", lambda _n: rss20("New", serving))
+    await store.add_subscription("slack", "C1", "missile", created_by="U1", created_at=0.0, digest=None)
+    await store.add_channel_feed("slack", "C1", feed, added_by="U1", at=0.0)
+    clock, sink = Clock(), Sink()
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(store, fetcher, ArticleBriefer(), sink, AlertSettings(), poll_clock=clock)
+        await watcher.refresh()
+        await watcher.poll_due()
+        assert await store.feed_seen_before(feed), "the empty first look is the baseline"
+        clock.at += timedelta(hours=1)
+        serving.append(STORY_A)
+        await watcher.poll_due()
+    assert [d.content.briefing.url for d in sink.delivered if isinstance(d.content, StoryAlert)] == [
+        STORY_A.link
+    ]
