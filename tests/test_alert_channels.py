@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fakes import FakeBriefer, FakeClock, RecordingAdapter
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
 
-from bot.alerts.model import Delivery, StoryAlert
+from bot.alerts.model import StoryAlert
 from bot.alerts.watcher import AlertWatcher
 from bot.config import AlertSettings, FetchSettings
 from bot.fetch import Fetcher
@@ -34,47 +35,20 @@ STORY_C = Entry(  # and a third
 )
 
 
-class ArticleBriefer:
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def missile_briefing(url: str) -> Briefing:
     """Briefs like the pipeline does for a story that only ever says "North Korean": the summary doesn't
     name the country, the actors and the article text do."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-
-    async def brief_url(self, url: str) -> Briefing:
-        self.urls.append(url)
-        return Briefing(
-            title="Missile over Hokkaido",
-            url=url,
-            published=None,
-            summary=["A North Korean missile flew over Hokkaido on Tuesday, the Japanese government said."],
-            actors=[Actor("North Korea", "place", 8, aliases=("North Korean",))],
-            text="A North Korean missile flew over Hokkaido on Tuesday, the Japanese government said.",
-        )
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.delivered: list[Delivery] = []
-        self.updates: list[Delivery] = []
-
-    async def deliver(self, delivery: Delivery) -> str:
-        self.delivered.append(delivery)
-        return f"message-{len(self.delivered)}"
-
-    async def update(self, delivery: Delivery, ref: str) -> None:
-        self.updates.append(delivery)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    async def sleep(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
+    return Briefing(
+        title="Missile over Hokkaido",
+        url=url,
+        published=None,
+        summary=["A North Korean missile flew over Hokkaido on Tuesday, the Japanese government said."],
+        actors=[Actor("North Korea", "place", 8, aliases=("North Korean",))],
+        text="A North Korean missile flew over Hokkaido on Tuesday, the Japanese government said.",
+    )
 
 
 @pytest.fixture
@@ -83,7 +57,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
 
 
-def story_alerts(sink: Sink) -> dict[str, StoryAlert]:
+def story_alerts(sink: RecordingAdapter) -> dict[str, StoryAlert]:
     return {d.channel: d.content for d in sink.delivered if isinstance(d.content, StoryAlert)}
 
 
@@ -102,7 +76,7 @@ async def test_the_same_story_in_two_channels_feeds_reaches_both_and_each_keeps_
     await store.add_channel_feed("slack", "C1", wire, added_by="U1", at=0.0)
     await store.add_channel_feed("slack", "C2", courier, added_by="U2", at=0.0)
     await store.add_channel_feed("slack", "C2", daily, added_by="U2", at=0.0)
-    clock, sink, briefer = Clock(), Sink(), ArticleBriefer()
+    clock, sink, briefer = FakeClock(START), RecordingAdapter(), FakeBriefer(missile_briefing)
 
     async with Fetcher(fetch_settings) as fetcher:
         watcher = AlertWatcher(store, fetcher, briefer, sink, AlertSettings(), poll_clock=clock)
@@ -110,7 +84,7 @@ async def test_the_same_story_in_two_channels_feeds_reaches_both_and_each_keeps_
         await watcher.poll_due()  # every feed is empty when added: the baselines are empty
         assert sink.delivered == []
 
-        clock.at += timedelta(hours=1)
+        clock.advance(timedelta(hours=1))
         serving["wire"] = [STORY_A]
         serving["courier"] = [STORY_B]
         await watcher.poll_due()
@@ -120,11 +94,11 @@ async def test_the_same_story_in_two_channels_feeds_reaches_both_and_each_keeps_
         assert alerts["C2"].briefing.url == STORY_B.link
         assert sorted(briefer.urls) == sorted([STORY_A.link, STORY_B.link]), "C2's copy is fetched too"
 
-        clock.at += timedelta(hours=1)
+        clock.advance(timedelta(hours=1))
         serving["daily"] = [STORY_C]  # a third outlet, read by C2 only
         await watcher.poll_due()
         assert len(sink.delivered) == 2, "a channel gets a story once"
-        [update] = sink.updates
+        [(update, _ref)] = sink.updates
         assert update.channel == "C2"
         assert isinstance(update.content, StoryAlert) and update.content.also == (STORY_C.link,)
         assert len(briefer.urls) == 2, "an outlet of an alerted story is not briefed"
@@ -143,13 +117,15 @@ async def test_a_feed_that_is_empty_when_added_alerts_its_first_story(
     feed = FeedServer(page_server).feed("/new.xml", lambda _n: rss20("New", serving))
     await store.add_subscription("slack", "C1", "missile", created_by="U1", created_at=0.0, digest=None)
     await store.add_channel_feed("slack", "C1", feed, added_by="U1", at=0.0)
-    clock, sink = Clock(), Sink()
+    clock, sink = FakeClock(START), RecordingAdapter()
     async with Fetcher(fetch_settings) as fetcher:
-        watcher = AlertWatcher(store, fetcher, ArticleBriefer(), sink, AlertSettings(), poll_clock=clock)
+        watcher = AlertWatcher(
+            store, fetcher, FakeBriefer(missile_briefing), sink, AlertSettings(), poll_clock=clock
+        )
         await watcher.refresh()
         await watcher.poll_due()
         assert await store.feed_seen_before(feed), "the empty first look is the baseline"
-        clock.at += timedelta(hours=1)
+        clock.advance(timedelta(hours=1))
         serving.append(STORY_A)
         await watcher.poll_due()
     assert [d.content.briefing.url for d in sink.delivered if isinstance(d.content, StoryAlert)] == [

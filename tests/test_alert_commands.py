@@ -4,25 +4,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fakes import FakeBriefer
 
 from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice, Outcome, Person, Place
 from bot.config import AlertSettings, ChatSettings
-from bot.models import Briefing
 from bot.store import Store
 
 HERE = Place("discord", "100")
 MANAGER = Person("7", can_manage=True)
 MEMBER = Person("8")
-
-
-class NoBriefer:
-    async def brief_url(self, url: str) -> Briefing:
-        raise AssertionError("alert commands never brief")
-
-    async def brief_text(self, text: str) -> Briefing:
-        raise AssertionError("alert commands never brief")
 
 
 @pytest.fixture
@@ -34,7 +26,10 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 def core(store: Store, **alerts: object) -> ChatCore:
     settings = AlertSettings(default_feeds=("https://news.example/rss",), **alerts)  # type: ignore[arg-type]
     return ChatCore(
-        NoBriefer(), store, ChatSettings(), alerts=AlertCommands(store, settings, now=lambda: 1e9)
+        FakeBriefer(unused="alert commands never brief"),
+        store,
+        ChatSettings(),
+        alerts=AlertCommands(store, settings, now=lambda: 1e9),
     )
 
 
@@ -109,7 +104,10 @@ async def test_a_new_source_must_be_a_readable_feed(store: Store) -> None:
 
     settings = AlertSettings()
     bot = ChatCore(
-        NoBriefer(), store, ChatSettings(), alerts=AlertCommands(store, settings, check_feed=check_feed)
+        FakeBriefer(unused="alert commands never brief"),
+        store,
+        ChatSettings(),
+        alerts=AlertCommands(store, settings, check_feed=check_feed),
     )
     refused = await bot.on_command(HERE, MANAGER, "source add https://news.example/page.html")
     assert refused.private and refused.reply.code == "not_a_feed"  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fakes import FakeBriefer, FakeClock, RecordingAdapter
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
 
@@ -31,48 +32,18 @@ FLOOD_ELSEWHERE = Entry(
 )
 
 
-class FakeBriefer:
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-
-    async def brief_url(self, url: str) -> Briefing:
-        self.urls.append(url)
-        actors = [Actor("Helen Okafor", "person", 3, aliases=("Okafor",))]
-        return Briefing(
-            title=f"Briefing of {url}",
-            url=url,
-            published=None,
-            summary=["The river flooded the old town on Monday."],
-            actors=actors,
-        )
+START = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-class RecordingSink:
-    def __init__(self) -> None:
-        self.delivered: list[Delivery] = []
-        self.updates: list[tuple[Delivery, str]] = []
-        self.failures = 0
-
-    async def deliver(self, delivery: Delivery) -> str:
-        if self.failures:
-            self.failures -= 1
-            raise ConnectionError("platform down")
-        self.delivered.append(delivery)
-        return f"message-{len(self.delivered)}"
-
-    async def update(self, delivery: Delivery, ref: str) -> None:
-        self.updates.append((delivery, ref))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.at = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    async def sleep(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
+def flood_briefing(url: str) -> Briefing:
+    actors = [Actor("Helen Okafor", "person", 3, aliases=("Okafor",))]
+    return Briefing(
+        title=f"Briefing of {url}",
+        url=url,
+        published=None,
+        summary=["The river flooded the old town on Monday."],
+        actors=actors,
+    )
 
 
 @pytest.fixture
@@ -92,7 +63,7 @@ async def test_new_matching_stories_alert_once(
     main = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving["main"]))
     other = feeds.feed("/other.xml", lambda _n: rss20("Courier", serving["other"]))
     settings = AlertSettings(default_feeds=(main,))
-    clock, sink, briefer = FakeClock(), RecordingSink(), FakeBriefer()
+    clock, sink, briefer = FakeClock(START), RecordingAdapter(), FakeBriefer(flood_briefing)
     await store.add_subscription("slack", "C1", "floods", created_by="U1", created_at=0.0, digest=None)
     await store.add_subscription("slack", "C1", "budget", created_by="U1", created_at=0.0, digest=None)
     await store.add_subscription(
@@ -106,9 +77,9 @@ async def test_new_matching_stories_alert_once(
         await watcher.poll_due()  # first look at each feed: a baseline, no flood of old items
         assert sink.delivered == []
 
-        clock.at += timedelta(hours=1)
+        clock.advance(timedelta(hours=1))
         serving["main"] = [FLOOD, TENNIS, OLD]
-        sink.failures = 1  # the platform is down for the first try
+        sink.fail(1)  # the platform is down for the first try
         await watcher.poll_due()
         assert sink.delivered == [], "not confirmed: still queued"
         assert [d.key.split(":")[0] for d in await store.pending_deliveries()] == ["1"]
@@ -121,7 +92,7 @@ async def test_new_matching_stories_alert_once(
             "only matching items are briefed"
         )
 
-        clock.at += timedelta(hours=1)
+        clock.advance(timedelta(hours=1))
         serving["other"] = [FLOOD_ELSEWHERE, TENNIS]
         await watcher.poll_due()
         assert len(sink.delivered) == 1, "the same story on another feed and old items never alert again"
@@ -135,7 +106,7 @@ async def test_new_matching_stories_alert_once(
         restarted = AlertWatcher(store, fetcher, briefer, sink, settings, poll_clock=clock)
         await restarted.refresh()
         assert await restarted.deliver_pending() == 0
-        clock.at += timedelta(hours=1)
+        clock.advance(timedelta(hours=1))
         await restarted.poll_due()
     assert len(sink.delivered) == 1
     assert [s.alerts for s in await store.subscriptions()] == [1, 0, 0]
@@ -144,9 +115,11 @@ async def test_new_matching_stories_alert_once(
 async def test_pending_alerts_are_replayed_on_start(store: Store, fetch_settings: FetchSettings) -> None:
     queued = Delivery("1:story", "discord", "9", Notice("queued before a crash"), 1.0)
     await store.enqueue_delivery(queued)
-    sink = RecordingSink()
+    sink = RecordingAdapter()
     async with Fetcher(fetch_settings) as fetcher:
-        watcher = AlertWatcher(store, fetcher, FakeBriefer(), sink, AlertSettings(), poll_clock=FakeClock())
+        watcher = AlertWatcher(
+            store, fetcher, FakeBriefer(flood_briefing), sink, AlertSettings(), poll_clock=FakeClock(START)
+        )
         await watcher.start()
         await watcher.stop()
     assert sink.delivered == [queued]
@@ -160,13 +133,18 @@ async def test_a_feed_that_cannot_be_parsed_backs_off_and_is_disabled_without_tr
     # charset in the Content-Type outranks it.
     body = rss20("Valley", [FLOOD]).replace('encoding="utf-8"', 'encoding="utf\x00-8"')
     broken = FeedServer(page_server).feed("/broken.xml", body, content_type="application/rss+xml")
-    clock, sink = FakeClock(), RecordingSink()
+    clock, sink = FakeClock(START), RecordingAdapter()
     await store.add_subscription("slack", "C1", "floods", created_by="U1", created_at=0.0, digest=None)
     seen: list[tuple[int, str | None, bool]] = []
     waits: list[timedelta] = []
     async with Fetcher(fetch_settings) as fetcher:
         watcher = AlertWatcher(
-            store, fetcher, FakeBriefer(), sink, AlertSettings(default_feeds=(broken,)), poll_clock=clock
+            store,
+            fetcher,
+            FakeBriefer(flood_briefing),
+            sink,
+            AlertSettings(default_feeds=(broken,)),
+            poll_clock=clock,
         )
         await watcher.refresh()
         for _ in range(8):  # the default policy disables a feed after 8 failures in a row
@@ -174,8 +152,8 @@ async def test_a_feed_that_cannot_be_parsed_backs_off_and_is_disabled_without_tr
             row = await store.feed_state(broken)
             assert row is not None
             seen.append((row.failures, row.last_error, row.disabled))
-            waits.append(datetime.fromtimestamp(row.next_poll_at, UTC) - clock.at)
-            clock.at += timedelta(hours=7)  # past the longest backoff (6 h ± 10%)
+            waits.append(datetime.fromtimestamp(row.next_poll_at, UTC) - clock.now())
+            clock.advance(timedelta(hours=7))  # past the longest backoff (6 h ± 10%)
         assert await watcher.poll_due() == 0, "disabled: no longer polled"
     assert seen == [(n, "not_a_feed", n == 8) for n in range(1, 9)]
     assert waits[0] < waits[1] < waits[2], "backoff grows"
@@ -192,7 +170,7 @@ async def test_one_broken_item_does_not_hide_the_good_ones(
     url = FeedServer(page_server).feed(
         "/main.xml", lambda _n: rss20("Valley", serving).replace("BROKEN", "&#xD800; &#99999999999;")
     )
-    clock, sink, briefer = FakeClock(), RecordingSink(), FakeBriefer()
+    clock, sink, briefer = FakeClock(START), RecordingAdapter(), FakeBriefer(flood_briefing)
     await store.add_subscription("slack", "C1", "floods", created_by="U1", created_at=0.0, digest=None)
     async with Fetcher(fetch_settings) as fetcher:
         watcher = AlertWatcher(
@@ -200,7 +178,7 @@ async def test_one_broken_item_does_not_hide_the_good_ones(
         )
         await watcher.refresh()
         await watcher.poll_due()  # the baseline
-        clock.at += timedelta(hours=1)
+        clock.advance(timedelta(hours=1))
         serving[:] = [broken_item, FLOOD, OLD]
         await watcher.poll_due()
     assert [d.content.query for d in sink.delivered] == ["floods"]

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fakes import FakeBriefer
 
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice, Outcome, Person, Place
@@ -17,25 +18,10 @@ HERE = Place("slack", "C1", thread="111.222")
 ALICE = Person("U1")
 
 
-class FakeBriefer:
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.texts: list[str] = []
-        self.gate: asyncio.Event | None = None
-
-    async def brief_url(self, url: str) -> Briefing:
-        self.urls.append(url)
-        if self.gate:
-            await self.gate.wait()
-        if "missing" in url:
-            raise NotFoundError()
-        if "bug" in url:
-            raise RuntimeError("a fault with private details")
-        return Briefing(title=f"Title of {url}", url=url, published=None, summary=["One."])
-
-    async def brief_text(self, text: str) -> Briefing:
-        self.texts.append(text)
-        return Briefing(title=None, url=None, published=None, summary=[text[:20]])
+def fake_briefer(gate: asyncio.Event | None = None) -> FakeBriefer:
+    """Links with "missing" in them are 404s; links with "bug" in them hit a fault (not a BriefError)."""
+    errors = {"missing": NotFoundError(), "bug": RuntimeError("a fault with private details")}
+    return FakeBriefer(errors=errors, gate=gate)
 
 
 @pytest.fixture
@@ -53,7 +39,7 @@ async def collect(core: ChatCore, text: str, person: Person = ALICE, where: Plac
 
 
 async def test_pasted_links_get_one_briefing_each_in_order(store: Store) -> None:
-    briefer = FakeBriefer()
+    briefer = fake_briefer()
     core = core_with(briefer, store, max_links_per_message=2)
     text = "see https://a.example/1 and https://b.example/2 and https://c.example/3"
     outcomes = await collect(core, text)
@@ -65,7 +51,7 @@ async def test_pasted_links_get_one_briefing_each_in_order(store: Store) -> None
 
 
 async def test_bots_and_linkless_messages_are_ignored(store: Store) -> None:
-    briefer = FakeBriefer()
+    briefer = fake_briefer()
     core = core_with(briefer, store)
     assert await collect(core, "https://a.example/1", person=Person("B1", is_bot=True)) == []
     assert await collect(core, "no links today") == []
@@ -73,7 +59,7 @@ async def test_bots_and_linkless_messages_are_ignored(store: Store) -> None:
 
 
 async def test_auto_brief_is_per_channel_and_survives_a_restart(tmp_path: Path) -> None:
-    briefer = FakeBriefer()
+    briefer = fake_briefer()
     async with await Store.open(tmp_path / "bot.sqlite3") as store:
         core = core_with(briefer, store, auto_brief=True)
         outcome = await core.on_command(HERE, ALICE, "auto off")
@@ -91,14 +77,14 @@ async def test_auto_brief_is_per_channel_and_survives_a_restart(tmp_path: Path) 
 
 
 async def test_default_off_means_only_commands_brief(store: Store) -> None:
-    core = core_with(FakeBriefer(), store, auto_brief=False)
+    core = core_with(fake_briefer(), store, auto_brief=False)
     assert await collect(core, "https://a.example/1") == []
     outcome = await core.on_command(HERE, ALICE, "https://a.example/1")
     assert isinstance(outcome.reply, Briefing)
 
 
 async def test_command_briefs_links_and_text_and_explains_itself(store: Store) -> None:
-    briefer = FakeBriefer()
+    briefer = fake_briefer()
     core = core_with(briefer, store)
     assert (await core.on_command(HERE, ALICE, "https://a.example/1 please")).reply.title == (
         "Title of https://a.example/1"
@@ -114,7 +100,7 @@ async def test_command_briefs_links_and_text_and_explains_itself(store: Store) -
 
 
 async def test_errors_are_private_and_faults_hide_their_details(store: Store) -> None:
-    core = core_with(FakeBriefer(), store)
+    core = core_with(fake_briefer(), store)
     missing = await core.on_command(HERE, ALICE, "https://a.example/missing")
     assert missing.private and missing.reply == Notice(NotFoundError.default_message, code="not_found")
     fault = await core.on_command(HERE, ALICE, "https://a.example/bug")
@@ -123,16 +109,17 @@ async def test_errors_are_private_and_faults_hide_their_details(store: Store) ->
 
 
 async def test_same_link_from_many_channels_is_briefed_once(store: Store) -> None:
-    briefer = FakeBriefer()
-    briefer.gate = asyncio.Event()
+    gate = asyncio.Event()
+    briefer = fake_briefer(gate)
     core = core_with(briefer, store, channel_burst=50, user_burst=50)
     places = [Place("slack", f"C{i}") for i in range(20)]
     asks = [
         asyncio.create_task(core.on_command(p, Person(f"U{i}"), "https://a.example/x?utm_source=chat"))
         for i, p in enumerate(places)
     ]
-    await asyncio.sleep(0.01)
-    briefer.gate.set()
+    # The briefing starts in a task of its own, queued behind every ask: once it runs, all have joined it.
+    await briefer.wait_for_calls(1)
+    gate.set()
     outcomes = await asyncio.gather(*asks)
     assert all(isinstance(o.reply, Briefing) for o in outcomes)
     assert briefer.urls == ["https://a.example/x?utm_source=chat"]
@@ -141,7 +128,7 @@ async def test_same_link_from_many_channels_is_briefed_once(store: Store) -> Non
 
 
 async def test_rate_limits_answer_commands_and_drop_pasted_links(store: Store) -> None:
-    briefer = FakeBriefer()
+    briefer = fake_briefer()
     core = core_with(briefer, store, user_burst=2, user_briefings_per_minute=1)
     assert isinstance((await core.on_command(HERE, ALICE, "https://a.example/1")).reply, Briefing)
     assert isinstance((await core.on_command(HERE, ALICE, "https://a.example/2")).reply, Briefing)
@@ -152,19 +139,19 @@ async def test_rate_limits_answer_commands_and_drop_pasted_links(store: Store) -
 
 
 async def test_pending_work_is_capped(store: Store) -> None:
-    briefer = FakeBriefer()
-    briefer.gate = asyncio.Event()
+    gate = asyncio.Event()
+    briefer = fake_briefer(gate)
     core = core_with(briefer, store, max_pending_briefings=2, user_burst=10, channel_burst=10)
     first = [asyncio.create_task(core.on_command(HERE, ALICE, f"https://a.example/{i}")) for i in range(2)]
-    await asyncio.sleep(0.01)
+    await briefer.wait_for_calls(2)  # both in flight, holding the two pending slots
     busy = await core.on_command(HERE, ALICE, "https://a.example/3")
     assert busy.private and busy.reply.code == "busy"  # type: ignore[union-attr]
-    briefer.gate.set()
+    gate.set()
     assert all(isinstance(o.reply, Briefing) for o in await asyncio.gather(*first))
 
 
 async def test_a_text_starting_with_help_is_briefed_not_answered_with_help(store: Store) -> None:
-    briefer = FakeBriefer()
+    briefer = fake_briefer()
     core = core_with(briefer, store)
     text = "Help arrived in the flooded valley on Monday after three days of rain, officials said."
     outcome = await core.on_command(HERE, ALICE, text)

@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+from fakes import FakeClock
 
 from bot.chat.cache import SingleFlightCache
 from bot.chat.links import canonical_url, find_links
@@ -33,21 +34,21 @@ def test_canonical_url_drops_tracking_and_fragment() -> None:
 
 
 def test_rate_limiter_bursts_then_refills_per_key() -> None:
-    now = [0.0]
-    limiter = RateLimiter(per_minute=6, burst=2, monotonic=lambda: now[0])
+    clock = FakeClock()
+    limiter = RateLimiter(per_minute=6, burst=2, monotonic=clock.monotonic)
     assert limiter.allow("u1") and limiter.allow("u1")
     assert not limiter.allow("u1")
     assert limiter.retry_after("u1") == pytest.approx(10.0)
     assert limiter.allow("u2"), "keys are independent"
-    now[0] = 10.0
+    clock.advance(10.0)
     assert limiter.allow("u1")
     assert not limiter.allow("u1")
 
 
 async def test_cache_runs_one_job_for_concurrent_callers_and_keeps_the_result() -> None:
-    now = [0.0]
+    clock = FakeClock()
     cache: SingleFlightCache[str] = SingleFlightCache(
-        ttl_seconds=60, max_entries=10, monotonic=lambda: now[0]
+        ttl_seconds=60, max_entries=10, monotonic=clock.monotonic
     )
     calls = 0
     gate = asyncio.Event()
@@ -63,7 +64,7 @@ async def test_cache_runs_one_job_for_concurrent_callers_and_keeps_the_result() 
     gate.set()
     assert await asyncio.gather(*waiting) == ["briefing 1"] * 5
     assert await cache.get("k", make) == "briefing 1"
-    now[0] = 61
+    clock.advance(61)
     assert await cache.get("k", make) == "briefing 2", "expired entries are made again"
     assert calls == 2
 
@@ -71,13 +72,14 @@ async def test_cache_runs_one_job_for_concurrent_callers_and_keeps_the_result() 
 async def test_cache_does_not_keep_failures_and_survives_a_cancelled_waiter() -> None:
     cache: SingleFlightCache[str] = SingleFlightCache(ttl_seconds=60, max_entries=10)
     attempts = 0
+    site_answers = asyncio.Event()  # holds the second attempt in flight until the test lets it finish
 
     async def flaky() -> str:
         nonlocal attempts
         attempts += 1
-        await asyncio.sleep(0.01)
         if attempts == 1:
             raise ConnectionError("site down")
+        await site_answers.wait()
         return "ok"
 
     with pytest.raises(ConnectionError):
@@ -86,6 +88,9 @@ async def test_cache_does_not_keep_failures_and_survives_a_cancelled_waiter() ->
     patient = asyncio.create_task(cache.get("k", flaky))
     await asyncio.sleep(0)
     impatient.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    site_answers.set()
     assert await patient == "ok"
     assert attempts == 2
 
@@ -107,13 +112,8 @@ async def test_cache_evicts_least_recently_used() -> None:
 
 
 async def test_outbox_keeps_order_per_channel_through_rate_limits() -> None:
-    sleeps: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        sleeps.append(seconds)
-        await asyncio.sleep(0)
-
-    outbox = Outbox(sleep=no_wait)
+    clock = FakeClock()  # its waits are recorded, not slept
+    outbox = Outbox(sleep=clock.sleep)
     posted: list[str] = []
     limited = {"c1-1": 3}
 
@@ -131,15 +131,12 @@ async def test_outbox_keeps_order_per_channel_through_rate_limits() -> None:
     await asyncio.gather(*futures)
     assert [p for p in posted if p.startswith("c1")] == ["c1-0", "c1-1", "c1-2", "c1-3"]
     assert [p for p in posted if p.startswith("c2")] == ["c2-0", "c2-1", "c2-2", "c2-3"]
-    assert sleeps == [1.5, 1.5, 1.5]
+    assert clock.sleeps == [1.5, 1.5, 1.5]
     assert posted.index("c2-3") < posted.index("c1-2"), "one channel's rate limit does not hold back another"
 
 
 async def test_outbox_gives_up_on_a_broken_reply_but_delivers_the_next() -> None:
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    outbox = Outbox(sleep=no_wait, max_failures=2)
+    outbox = Outbox(sleep=FakeClock().sleep, max_failures=2)
     posted: list[str] = []
 
     async def broken() -> None:

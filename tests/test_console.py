@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from fakes import FakeBriefer, text_briefing
 from pageserver import PageServer
 
 from adapters.console import ConsoleAdapter
@@ -19,12 +20,8 @@ BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 EXAMPLE_HTML = (ROOT / "examples" / "harbour_tunnel.html").read_text(encoding="utf-8")
 
 
-class EchoBriefer:
-    async def brief_url(self, url: str) -> Briefing:
-        return Briefing(title="Echo", url=url, published=None, summary=["It happened."])
-
-    async def brief_text(self, text: str) -> Briefing:
-        return Briefing(title=None, url=None, published=None, summary=[text])
+def echo(url: str) -> Briefing:
+    return Briefing(title="Echo", url=url, published=None, summary=["It happened."])
 
 
 async def test_console_translates_lines(tmp_path: Path) -> None:
@@ -35,7 +32,7 @@ async def test_console_translates_lines(tmp_path: Path) -> None:
         return next(lines)
 
     async with await Store.open(tmp_path / "db.sqlite3") as store:
-        core = ChatCore(EchoBriefer(), store, ChatSettings())
+        core = ChatCore(FakeBriefer(echo, answer_text=text_briefing()), store, ChatSettings())
         await ConsoleAdapter(read_line=read_line, out=out).run(core, asyncio.Event())
     text = out.getvalue()
     assert "[only you can see this] *briefbot* turns news articles" in text

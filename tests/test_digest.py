@@ -5,6 +5,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fakes import FakeBriefer, FakeClock, RecordingAdapter
 
 from bot.alerts.digest import digest_text, next_due
 from bot.alerts.model import Delivery, StoryAlert
@@ -57,25 +58,18 @@ def test_digest_text_lists_the_stories() -> None:
     ]
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.delivered: list[Delivery] = []
-
-    async def deliver(self, delivery: Delivery) -> None:
-        self.delivered.append(delivery)
-
-
 async def test_watcher_holds_digest_stories_until_due(tmp_path: Path) -> None:
-    now = [at(2026, 3, 10, 12, 0)]
+    clock = FakeClock(at(2026, 3, 10, 12, 0))
     due = at(2026, 3, 11, 8, 0)
-    sink = Sink()
+    sink = RecordingAdapter()
+    briefer = FakeBriefer(unused="queued alerts are briefed already")
     settings = AlertSettings(timezone="Europe/Paris")
     async with await Store.open(tmp_path / "db.sqlite3") as store, Fetcher(FetchSettings()) as fetcher:
         for n in (1, 2):
             await store.enqueue_delivery(_queued(n, due))
-        watcher = AlertWatcher(store, fetcher, None, sink, settings, now=lambda: now[0])  # type: ignore[arg-type]
+        watcher = AlertWatcher(store, fetcher, briefer, sink, settings, now=clock.time)
         assert await watcher.deliver_pending() == 0
-        now[0] = due + 1
+        clock.set(due + 1)
         assert await watcher.deliver_pending() == 1
         assert await watcher.deliver_pending() == 0
         assert await store.pending_deliveries() == []

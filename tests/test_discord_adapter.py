@@ -19,6 +19,7 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
     DiscordEmulator,
     discord_emulator_fixture,
 )
+from fakes import FakeBriefer, FakeClock, text_briefing
 from pageserver import PageServer
 
 from adapters.discordbot.adapter import DiscordAdapter
@@ -49,22 +50,13 @@ MISSING = "https://news.example.org/2024/missing-page"
 MESSAGES = "POST /channels/{}/messages"
 
 
-class FakeBriefer:
+def harbour_briefer() -> FakeBriefer:
     """Briefings named after their link; a link with "missing" in it is a 404."""
 
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.texts: list[str] = []
-
-    async def brief_url(self, url: str) -> Briefing:
-        self.urls.append(url)
-        if "missing" in url:
-            raise NotFoundError()
+    def answer(url: str) -> Briefing:
         return Briefing(title=f"Title of {url}", url=url, published=None, summary=["The harbour reopened."])
 
-    async def brief_text(self, text: str) -> Briefing:
-        self.texts.append(text)
-        return Briefing(title=None, url=None, published=None, summary=[text[:40]])
+    return FakeBriefer(answer, answer_text=text_briefing(40), errors={"missing": NotFoundError()})
 
 
 class Bot:
@@ -103,7 +95,7 @@ async def start_bot(discord_emulator: DiscordEmulator, store: Store) -> AsyncIte
         adapter = DiscordAdapter(
             settings, token=discord_emulator.token, outbox=outbox, guild_ready_timeout=0.01
         )
-        briefer = FakeBriefer()
+        briefer = harbour_briefer()
         core = ChatCore(briefer, store, settings.chat, alerts=AlertCommands(store, settings.alerts))
         stop = asyncio.Event()
         task = asyncio.create_task(adapter.run(core, stop))
@@ -265,13 +257,8 @@ async def test_a_burst_of_429s_loses_no_reply_and_keeps_order_per_channel(
     No post succeeds while 429s remain, so 11 of them over two channels' concurrent posts give one post
     at least 6: discord.py gives up on it and the outbox must take over.
     """
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-        await asyncio.sleep(0)
-
-    await start_bot(intent=True, outbox=Outbox(sleep=no_wait))
+    clock = FakeClock()  # the outbox's waits are recorded, not slept
+    await start_bot(intent=True, outbox=Outbox(sleep=clock.sleep))
     discord_emulator.rate_limit("POST /channels/{id}/messages", times=times, retry_after=0.01)
     general, news = discord_emulator.channel_ids["general"], discord_emulator.channel_ids["news"]
     links = [f"https://news.example.org/2024/story-{n}" for n in range(5)]
@@ -282,8 +269,8 @@ async def test_a_burst_of_429s_loses_no_reply_and_keeps_order_per_channel(
     assert embed_titles(replies(discord_emulator, general)) == [f"Title of {link}" for link in links[:3]]
     assert embed_titles(replies(discord_emulator, news)) == [f"Title of {link}" for link in links[3:]]
     assert [entry.status for entry in discord_emulator.log if entry.route == MESSAGES].count(429) == times
-    assert bool(waits) == outbox_waited
-    assert all(wait == 1.0 for wait in waits)  # the emulator's Retry-After header
+    assert bool(clock.sleeps) == outbox_waited
+    assert all(wait == 1.0 for wait in clock.sleeps)  # the emulator's Retry-After header
 
 
 async def test_auto_off_makes_pasted_links_ignored(discord_emulator: DiscordEmulator, start_bot: Any) -> None:

@@ -14,6 +14,7 @@ from emulators.discord import (  # noqa: F401 (discord_emulator_fixture register
     DiscordEmulator,
     discord_emulator_fixture,
 )
+from fakes import FakeBriefer, FakeClock
 
 from adapters.discordbot.adapter import DiscordAdapter
 from adapters.discordbot.alerts import alert_nonce
@@ -39,14 +40,7 @@ HARBOUR = Briefing(
 EMPTY = Briefing(title=None, url=None, published=None, summary=[])
 
 
-class NoBriefer:
-    """Alerts arrive already briefed; the adapter's own commands are not exercised here."""
-
-    async def brief_url(self, url: str) -> Briefing:
-        raise AssertionError("not used")
-
-    async def brief_text(self, text: str) -> Briefing:
-        raise AssertionError("not used")
+NO_BRIEFER = "alerts arrive already briefed; the adapter's own commands are not exercised here"
 
 
 def settings_for(emulator: DiscordEmulator) -> Settings:
@@ -84,7 +78,9 @@ async def start_adapter(
                 settings, token=discord_emulator.token, outbox=outbox, guild_ready_timeout=0.01
             )
             stop = asyncio.Event()
-            task = asyncio.create_task(adapter.run(ChatCore(NoBriefer(), store, settings.chat), stop))
+            task = asyncio.create_task(
+                adapter.run(ChatCore(FakeBriefer(unused=NO_BRIEFER), store, settings.chat), stop)
+            )
             running.append((stop, task))
             await asyncio.wait_for(adapter.ready.wait(), 10)
             return adapter
@@ -101,13 +97,8 @@ def posts(emulator: DiscordEmulator) -> list[Any]:
 
 def instant_outbox() -> tuple[Outbox, list[float]]:
     """An Outbox whose rate-limit waits are recorded instead of slept."""
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-        await asyncio.sleep(0)
-
-    return Outbox(sleep=no_wait), waits
+    clock = FakeClock()
+    return Outbox(sleep=clock.sleep), clock.sleeps
 
 
 async def test_an_alert_has_its_header_briefing_and_other_outlets(
@@ -200,10 +191,10 @@ async def test_a_replay_within_the_nonce_window_does_not_post_twice(
     """A crash after Discord accepted the alert but before it was marked delivered: it is sent again."""
     adapter = await start_adapter()
     news = discord_emulator.channel_ids["news"]
-    now = [1000.0]
-    discord_emulator.clock = lambda: now[0]
+    clock = FakeClock()
+    discord_emulator.clock = clock.monotonic
     await adapter.deliver(alert(5, news))
-    now[0] += NONCE_WINDOW_SECONDS / 2
+    clock.advance(NONCE_WINDOW_SECONDS / 2)
     await adapter.deliver(alert(5, news))
     assert len(discord_emulator.messages) == 1
     assert [entry.status for entry in posts(discord_emulator)] == [200, 200]
@@ -212,7 +203,7 @@ async def test_a_replay_within_the_nonce_window_does_not_post_twice(
     assert len(discord_emulator.messages) == 2
 
     # The limit: after the window, Discord (and the emulator) no longer recognises the nonce.
-    now[0] += NONCE_WINDOW_SECONDS + 1
+    clock.advance(NONCE_WINDOW_SECONDS + 1)
     await adapter.deliver(alert(5, news))
     assert len(discord_emulator.messages) == 3
 
@@ -228,7 +219,9 @@ async def test_an_alert_still_queued_when_the_adapter_stops_raises(
     )
     stop = asyncio.Event()
     async with await Store.open(tmp_path / "bot.sqlite3") as store:
-        running = asyncio.create_task(adapter.run(ChatCore(NoBriefer(), store, settings.chat), stop))
+        running = asyncio.create_task(
+            adapter.run(ChatCore(FakeBriefer(unused=NO_BRIEFER), store, settings.chat), stop)
+        )
         await asyncio.wait_for(adapter.ready.wait(), 10)
         discord_emulator.rate_limit(MESSAGES, times=6, retry_after=0.01)  # discord.py gives up after 5
         delivering = asyncio.create_task(adapter.deliver(alert(1, discord_emulator.channel_ids["news"])))

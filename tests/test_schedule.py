@@ -7,10 +7,11 @@ import dataclasses
 import functools
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
+from fakes import T0, FakeClock
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
 
@@ -30,33 +31,8 @@ from bot.config import FetchSettings
 from bot.errors import BriefError, UnreachableError
 from bot.fetch import Fetcher
 
-T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=15)
 NO_JITTER = BackoffPolicy(jitter=0.0)
-
-
-class FakeClock:
-    """Time moves only when the poller sleeps; past `stop_at` its sleep blocks until the test ends."""
-
-    def __init__(self, start: datetime = T0, stop_at: datetime | None = None) -> None:
-        self.current = start
-        self.stop_at = stop_at
-        self.sleeps: list[float] = []
-        self.parked = asyncio.Event()
-
-    def now(self) -> datetime:
-        return self.current
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        if self.stop_at is not None and self.current + timedelta(seconds=seconds) > self.stop_at:
-            self.parked.set()
-            await asyncio.Event().wait()
-        self.current += timedelta(seconds=seconds)
-        await asyncio.sleep(0)
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
 
 
 # --- pure policy ---
@@ -312,9 +288,9 @@ async def test_stop_cancels_and_a_new_feed_wakes_the_loop() -> None:
     p.set_feeds(["a"])
     p.start()
     await asyncio.wait_for(clock.parked.wait(), timeout=5)
+    clock.parked.clear()
     p.set_feeds(["a", "b"])
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await asyncio.wait_for(clock.parked.wait(), timeout=5)  # woken: it polled again and parked again
     await p.stop()
     assert [c[0] for c in fetch.calls] == ["a", "b"]
 

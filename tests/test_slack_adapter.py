@@ -22,6 +22,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401 (registers the fixture)
+from fakes import FakeBriefer, text_briefing
 from multidict import CIMultiDict
 
 from adapters.slackbot.adapter import SlackAdapter
@@ -37,27 +38,11 @@ ARTICLE = "https://news.example.org/2024/05/harbour-bridge"
 MISSING = "https://news.example.org/2024/05/missing-page"
 
 
-class FakeBriefer:
-    """Briefs any URL by its last path segment; URLs with "missing" are 404s. `gate` holds briefings."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.gate: asyncio.Event | None = None
-        self.started = asyncio.Event()
-
-    async def brief_url(self, url: str) -> Briefing:
-        self.urls.append(url)
-        self.started.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        if "missing" in url:
-            raise NotFoundError()
-        slug = url.rstrip("/").rsplit("/", 1)[-1]
-        actors = [Actor("Port Authority", "organization", 2)]
-        return Briefing(title=f"Title {slug}", url=url, published=None, summary=["One."], actors=actors)
-
-    async def brief_text(self, text: str) -> Briefing:
-        return Briefing(title=None, url=None, published=None, summary=[text[:30]])
+def by_slug(url: str) -> Briefing:
+    """A briefing titled after the link's last path segment."""
+    slug = url.rstrip("/").rsplit("/", 1)[-1]
+    actors = [Actor("Port Authority", "organization", 2)]
+    return Briefing(title=f"Title {slug}", url=url, published=None, summary=["One."], actors=actors)
 
 
 @dataclass
@@ -79,7 +64,8 @@ async def running_bot(slack: SlackEmulator, tmp_path: Path, mode: str = "socket"
     secret = slack.app_token if mode == "socket" else slack.signing_secret
     slack_settings = SlackSettings(mode=mode, api_base_url=slack.base_url, http_host="127.0.0.1", http_port=0)
     settings = Settings(chat=generous_chat(tmp_path / "bot.sqlite3"), slack=slack_settings)
-    briefer = FakeBriefer()
+    # URLs with "missing" are 404s; a test holds briefings in flight by setting the briefer's `gate`.
+    briefer = FakeBriefer(by_slug, answer_text=text_briefing(30), errors={"missing": NotFoundError()})
     async with await Store.open(settings.chat.database) as store:
         adapter = SlackAdapter(settings, bot_token=slack.bot_token, app_token_or_secret=secret)
         stop = asyncio.Event()
@@ -199,15 +185,15 @@ async def test_auto_off_then_pasted_link_gets_nothing(bot: Bot) -> None:
 
 # ----- /brief -----
 async def test_brief_command_is_acked_before_the_briefing_is_posted(bot: Bot) -> None:
-    bot.briefer.gate = asyncio.Event()
+    bot.briefer.gate = gate = asyncio.Event()
     ack = await bot.slack.send_slash_command(f"{link(ARTICLE)}")
-    await asyncio.wait_for(bot.briefer.started.wait(), 10)
+    await asyncio.wait_for(bot.briefer.wait_for_calls(1), 10)
 
     # The ack came back while the briefing was still held: nothing posted, nothing answered yet.
     assert ack.payload is None
     assert bot.briefer.urls == [ARTICLE]
     assert bot.slack.posts == []
-    bot.briefer.gate.set()
+    gate.set()
     [post] = await bot.slack.wait_for_posts(1)
 
     assert post.args["channel"] == "C0GENERAL"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from emulators.slack import JsonDict, SlackEmulator, slack_emulator_fixture  # noqa: F401 (the fixture)
+from fakes import FakeBriefer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slackbot.adapter import SlackAdapter
@@ -27,16 +28,6 @@ from bot.store import Store
 STORY = "https://news.example.org/2024/05/harbour-bridge"
 OTHERS = ["https://wire.example.com/harbour", "https://daily.example.net/a/bridge?id=7"]
 CREATED_AT = 1_700_000_000.0  # the emulator's message timestamps start just after this
-
-
-class NoBriefer:
-    """Alerts arrive already briefed; the chat core is only there because run() needs one."""
-
-    async def brief_url(self, url: str) -> Briefing:
-        raise AssertionError("alerts are not briefed by the adapter")
-
-    async def brief_text(self, text: str) -> Briefing:
-        raise AssertionError("alerts are not briefed by the adapter")
 
 
 def briefing(title: str = "Harbour bridge reopens") -> Briefing:
@@ -83,7 +74,9 @@ async def adapter(slack_emulator: SlackEmulator, tmp_path: Path) -> AsyncIterato
     """A connected SlackAdapter (Socket Mode against the emulator), stopped cleanly afterwards."""
     running = make_adapter(slack_emulator, tmp_path / "bot.sqlite3")
     async with await Store.open(tmp_path / "bot.sqlite3") as store:
-        core = ChatCore(NoBriefer(), store, Settings().chat)
+        # Alerts arrive already briefed; the chat core is only there because run() needs one.
+        unused = FakeBriefer(unused="alerts are not briefed by the adapter")
+        core = ChatCore(unused, store, Settings().chat)
         stop = asyncio.Event()
         run = asyncio.create_task(running.run(core, stop))
         ready = asyncio.create_task(running.ready.wait())

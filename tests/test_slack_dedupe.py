@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from emulators.slack import SlackEmulator
+from fakes import FakeClock
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from adapters.slackbot.dedupe import RETENTION_SECONDS, DeliveryDedupe, delivery_id
@@ -52,21 +53,21 @@ class Next:
 
 
 async def test_claims_are_pruned_after_a_day_at_most_hourly(tmp_path: Path) -> None:
-    now = [1_700_000_000.0]
+    clock = FakeClock(1_700_000_000.0)
     event = SLACK.event_callback(SLACK.message_event("C1", "U1", "hi"))
     context = AsyncBoltContext({"team_id": "T1"})
     passed = Next()
     async with await Store.open(tmp_path / "bot.sqlite3") as store:
-        dedupe = DeliveryDedupe(store, now=lambda: now[0])
+        dedupe = DeliveryDedupe(store, now=clock.time)
         await dedupe.middleware(event, context, passed)
-        now[0] += RETENTION_SECONDS - 60
+        clock.advance(RETENTION_SECONDS - 60)
         copy = await dedupe.middleware(event, context, passed)
         assert (passed.calls, copy and copy.status) == (1, 200), "within a day: acked, not passed on"
 
-        now[0] += 120  # a day has passed, but the last pruning was under an hour ago (at the copy)
+        clock.advance(120)  # a day has passed, but the last pruning was under an hour ago (at the copy)
         await dedupe.middleware(SLACK.slash_command("help"), context, passed)
         assert await dedupe.middleware(event, context, passed) is not None
-        now[0] += 3600  # the hourly pruning forgets the day-old claim
+        clock.advance(3600)  # the hourly pruning forgets the day-old claim
         await dedupe.middleware(SLACK.slash_command("help"), context, passed)
         assert await dedupe.middleware(event, context, passed) is None
     assert passed.calls == 4
