@@ -105,7 +105,9 @@ async def _brief_row(briefer: Briefer, row: dict[str, Any]) -> Briefing:
     raise BadInputError('Each row needs "text", "html" or "url".')
 
 
-async def brief_line(briefer: Briefer, line: str, line_number: int) -> dict[str, Any]:
+async def brief_line(
+    briefer: Briefer, line: str, line_number: int, *, with_text: bool = False
+) -> dict[str, Any]:
     row_id: Any = None
     try:
         row = parse_row(line, line_number)
@@ -117,7 +119,7 @@ async def brief_line(briefer: Briefer, line: str, line_number: int) -> dict[str,
     except Exception:
         log.exception("batch row %s (line %d) failed", _shown(row_id), line_number)
         return {"id": row_id, "error": InternalError().to_dict()}
-    return {"id": row_id, **briefing.to_dict()}
+    return {"id": row_id, **briefing.to_dict(with_text=with_text)}
 
 
 def to_json_line(row: dict[str, Any]) -> str:
@@ -126,9 +128,15 @@ def to_json_line(row: dict[str, Any]) -> str:
 
 
 async def run_batch(
-    lines: AsyncIterator[str], briefer: Briefer, write: Callable[[str], Awaitable[None]], *, window: int = 16
+    lines: AsyncIterator[str],
+    briefer: Briefer,
+    write: Callable[[str], Awaitable[None]],
+    *,
+    window: int = 16,
+    with_text: bool = False,
 ) -> int:
-    """Brief every non-empty line; up to `window` rows are in flight, results leave in input order."""
+    """Brief every non-empty line; up to `window` rows are in flight, results leave in input order.
+    `with_text` adds each article's text (what summary spans and date offsets index) to its line."""
     pending: deque[asyncio.Task[dict[str, Any]]] = deque()
     count = 0
     line_number = 0
@@ -136,7 +144,7 @@ async def run_batch(
         line_number += 1
         if not line.strip():
             continue
-        pending.append(asyncio.create_task(brief_line(briefer, line, line_number)))
+        pending.append(asyncio.create_task(brief_line(briefer, line, line_number, with_text=with_text)))
         if len(pending) >= window:
             await write(to_json_line(await pending.popleft()))
             count += 1

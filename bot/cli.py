@@ -42,6 +42,9 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress_defaults: b
     )
 
 
+WITH_TEXT_HELP = "add the article text (what summary_spans and date offsets index) to the JSON"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _add_global_options(common, suppress_defaults=True)
@@ -55,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     brief.add_argument("--json", action="store_true", help="print the briefing as JSON")
     brief.add_argument("--published", type=_iso_date, metavar="YYYY-MM-DD", help="publication date")
+    brief.add_argument("--with-text", action="store_true", help=WITH_TEXT_HELP)
     brief.set_defaults(handler=_brief_command)
 
     run = commands.add_parser("run", parents=[common], help="run the chat bot (the console without tokens)")
@@ -63,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = commands.add_parser("batch", parents=[common], help="brief JSON Lines from stdin")
     batch.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
+    batch.add_argument("--with-text", action="store_true", help=WITH_TEXT_HELP)
     batch.set_defaults(handler=_batch_command)
     return parser
 
@@ -104,7 +109,8 @@ async def _brief_command(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 briefing = await briefer.brief_text(text, published=args.published)
     if args.json:
-        write_utf8(json.dumps(briefing.to_dict(), ensure_ascii=False, allow_nan=False, indent=2))
+        data = briefing.to_dict(with_text=args.with_text)
+        write_utf8(json.dumps(data, ensure_ascii=False, allow_nan=False, indent=2))
     else:
         shown = settings.briefing
         write_utf8(format_text(briefing, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown))
@@ -143,7 +149,7 @@ async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
         BriefingWorkers.in_processes(settings, args.workers) as workers,
     ):
         await workers.warm_up()
-        await run_batch(_stdin_lines(), Briefer(fetcher, workers), write)
+        await run_batch(_stdin_lines(), Briefer(fetcher, workers), write, with_text=args.with_text)
     return EXIT_OK
 
 

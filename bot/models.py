@@ -49,6 +49,18 @@ class DateMention:
         return {"text": self.text, "value": self.value, "start": self.start, "end": self.end}
 
 
+@dataclass(frozen=True, slots=True)
+class SummarySpan:
+    """Where a summary sentence came from: character offsets into the article text, and its paragraph."""
+
+    start: int
+    end: int
+    paragraph: int  # index of the blank-line separated block of the article text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "paragraph": self.paragraph}
+
+
 @dataclass(slots=True)
 class Article:
     """What extraction yields: the clean article text and what we know about it."""
@@ -69,20 +81,26 @@ class Briefing:
     actors: list[Actor] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
     truncated: bool = False  # only the first part of an over-long article was briefed
+    summary_spans: list[SummarySpan] = field(default_factory=list)  # one per summary sentence
     # The article text the briefing was made from (offsets index it); alerts match queries against it.
     # Not part of the JSON, and dropped before a briefing is cached.
     text: str | None = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, with_text: bool = False) -> dict[str, Any]:
+        """The JSON form; `with_text` adds the article text that summary spans and date offsets index."""
+        data = {
             "title": self.title,
             "url": self.url,
             "published": self.published.isoformat() if self.published else None,
             "summary": list(self.summary),
+            "summary_spans": [span.to_dict() for span in self.summary_spans],
             "actors": [a.to_dict() for a in self.actors],
             "dates": [d.to_dict() for d in self.dates],
             "truncated": self.truncated,
         }
+        if with_text:
+            data["text"] = self.text
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Briefing:
@@ -99,6 +117,9 @@ class Briefing:
             ],
             dates=[DateMention(d["text"], d["value"], d["start"], d["end"]) for d in data.get("dates") or []],
             truncated=bool(data.get("truncated")),
+            summary_spans=[
+                SummarySpan(s["start"], s["end"], s["paragraph"]) for s in data.get("summary_spans") or []
+            ],
         )
 
 

@@ -27,6 +27,18 @@ STORY = (
     "agency said a temporary ferry could run by June if the budget allows it."
 )
 
+# The JSON of a briefing (README "Command line").
+BRIEFING_KEYS = {
+    "title",
+    "url",
+    "published",
+    "summary",
+    "summary_spans",
+    "actors",
+    "dates",
+    "truncated",
+}
+
 
 def rows(page_server: PageServer) -> list[str]:
     article = page_server.page("/tunnel.html", EXAMPLE_HTML)
@@ -61,8 +73,11 @@ def check_rows(out: list[dict]) -> None:
     ]
     by_id = {row["id"]: row for row in out if row["id"] is not None}
     text = by_id["text"]
-    assert set(text) == {"id", "title", "url", "published", "summary", "actors", "dates", "truncated"}
+    assert set(text) == {"id"} | BRIEFING_KEYS
     assert text["truncated"] is False
+    assert len(text["summary_spans"]) == len(text["summary"])
+    for sentence, span in zip(text["summary"], text["summary_spans"], strict=True):
+        assert " ".join(STORY[span["start"] : span["end"]].split()) == sentence, "spans index the input text"
     assert text["published"] == "2024-03-05"
     assert {"2024-01"} <= {d["value"] for d in text["dates"]}
     for d in text["dates"]:

@@ -12,6 +12,18 @@ ROOT = Path(__file__).resolve().parents[1]
 BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 EXAMPLE = ROOT / "examples" / "harbour_tunnel.html"
 
+# The JSON of a briefing (README "Command line").
+BRIEFING_KEYS = {
+    "title",
+    "url",
+    "published",
+    "summary",
+    "summary_spans",
+    "actors",
+    "dates",
+    "truncated",
+}
+
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -36,10 +48,25 @@ def test_brief_stdin_as_json() -> None:
     result = run("brief", "-", "--json", "--published", "2026-03-12", stdin=text)
     assert result.returncode == 0, result.stderr
     briefing = json.loads(result.stdout)
-    assert set(briefing) == {"title", "url", "published", "summary", "actors", "dates", "truncated"}
+    assert set(briefing) == BRIEFING_KEYS
     assert briefing["published"] == "2026-03-12"
     assert all(set(a) == {"name", "kind", "mentions", "aliases"} for a in briefing["actors"])
     assert all(set(d) == {"text", "value", "start", "end"} for d in briefing["dates"])
+
+
+def test_brief_a_page_as_json_with_its_text_shows_where_each_summary_sentence_came_from() -> None:
+    result = run("brief", str(ROOT / "examples" / "harbour_tunnel.html"), "--json", "--with-text")
+    assert result.returncode == 0, result.stderr
+    briefing = json.loads(result.stdout)
+    text = briefing["text"]
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    for sentence, span in zip(briefing["summary"], briefing["summary_spans"], strict=True):
+        assert " ".join(text[span["start"] : span["end"]].split()) == sentence
+        assert text[span["start"] : span["end"]] in paragraphs[span["paragraph"]]
+    for mention in briefing["dates"]:
+        assert text[mention["start"] : mention["end"]] == mention["text"]
+    without = json.loads(run("brief", str(ROOT / "examples" / "harbour_tunnel.html"), "--json").stdout)
+    assert "text" not in without and without["summary_spans"] == briefing["summary_spans"]
 
 
 @pytest.mark.parametrize(

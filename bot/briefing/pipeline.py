@@ -6,6 +6,7 @@ spaces), so every date's start/end slices the caller's own text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from datetime import date
 
@@ -19,7 +20,7 @@ from bot.briefing.sentences import split_sentences, trimmed_paragraphs
 from bot.briefing.summarize import summarize
 from bot.config import Settings
 from bot.errors import BadInputError, TooShortError, UnsupportedLanguageError
-from bot.models import Article, Briefing, Source
+from bot.models import Article, Briefing, Sentence, Source, SummarySpan
 from bot.stopwords import stop_words
 
 # Fewer words than this on a page means extraction found no article; pasted text may be a short wire item
@@ -81,6 +82,17 @@ def _check_language(words: list[str]) -> None:
         raise UnsupportedLanguageError()
 
 
+def _spans(text: str, chosen: list[Sentence]) -> list[SummarySpan]:
+    """Where each summary line is in the article text (its dateline left out, as in the line), and the index
+    of its paragraph among all of the text's paragraphs (hidden ones included, as in the extracted text)."""
+    starts = [start for start, _ in trimmed_paragraphs(text)]
+    spans = []
+    for s in chosen:
+        start = s.start + len(s.text) - len(strip_dateline(s.text))  # the summary line drops the dateline
+        spans.append(SummarySpan(start, s.end, bisect.bisect_right(starts, s.start) - 1))
+    return spans
+
+
 def brief_article(
     article: Article, settings: Settings, *, title_in_text: bool = False, min_words: int = MIN_PAGE_WORDS
 ) -> Briefing:
@@ -128,6 +140,7 @@ def brief_article(
         actors=find_actors(doc, chosen),
         dates=find_dates(doc, published or date.today()),
         truncated=article.truncated or cut < len(article.text),
+        summary_spans=_spans(text, chosen),
         text=text,
     )
 
