@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import __version__
+from bot.alerts.catalogue import DEFAULT_SOURCES, feed_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -66,7 +67,9 @@ class ChatSettings:
 class AlertSettings:
     """Topic alerts: the feeds every channel's subscriptions watch, and the limits per channel."""
 
-    default_feeds: tuple[str, ...] = ()  # RSS/Atom URLs; channels can add their own with /brief source add
+    # What every channel's subscriptions watch: catalogue names (bot/alerts/catalogue.py) or RSS/Atom URLs;
+    # channels add their own with /brief source add. Polled only while some subscription needs them.
+    default_feeds: tuple[str, ...] = DEFAULT_SOURCES
     poll_interval_seconds: float = 600.0
     dedupe_window_hours: float = 48.0  # the same story from several outlets within this window alerts once
     max_subscriptions_per_channel: int = 25
@@ -74,7 +77,17 @@ class AlertSettings:
     timezone: str = "UTC"  # for digest times such as daily@08:00
     retry_seconds: float = 30.0  # how soon alerts a platform refused (or was not connected for) are retried
 
+    @property
+    def default_feed_urls(self) -> tuple[str, ...]:
+        return tuple(url for source in self.default_feeds if (url := feed_url(source)))
+
     def __post_init__(self) -> None:
+        for source in self.default_feeds:
+            if feed_url(source) is None:
+                raise ConfigError(
+                    f"alerts.default_feeds: {source!r} is neither a catalogue name (such as bbc-world) "
+                    "nor an http(s) feed URL"
+                )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -425,7 +425,8 @@ def _alert_json(content: AlertContent) -> str:
     payload: dict[str, Any] = {
         "subscription": content.subscription_id,
         "query": content.query,
-        "briefing": content.briefing.to_dict(),
+        # What is shown: summary spans index an article text the queue does not keep.
+        "briefing": {k: v for k, v in content.briefing.to_dict().items() if k != "summary_spans"},
         "also": list(content.also),
     }
     if content.digest_due is not None:

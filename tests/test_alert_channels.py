@@ -79,7 +79,9 @@ async def test_the_same_story_in_two_channels_feeds_reaches_both_and_each_keeps_
     clock, sink, briefer = FakeClock(START), RecordingAdapter(), FakeBriefer(missile_briefing)
 
     async with Fetcher(fetch_settings) as fetcher:
-        watcher = AlertWatcher(store, fetcher, briefer, sink, AlertSettings(), poll_clock=clock)
+        watcher = AlertWatcher(
+            store, fetcher, briefer, sink, AlertSettings(default_feeds=()), poll_clock=clock
+        )
         await watcher.refresh()
         await watcher.poll_due()  # every feed is empty when added: the baselines are empty
         assert sink.delivered == []
@@ -120,7 +122,12 @@ async def test_a_feed_that_is_empty_when_added_alerts_its_first_story(
     clock, sink = FakeClock(START), RecordingAdapter()
     async with Fetcher(fetch_settings) as fetcher:
         watcher = AlertWatcher(
-            store, fetcher, FakeBriefer(missile_briefing), sink, AlertSettings(), poll_clock=clock
+            store,
+            fetcher,
+            FakeBriefer(missile_briefing),
+            sink,
+            AlertSettings(default_feeds=()),
+            poll_clock=clock,
         )
         await watcher.refresh()
         await watcher.poll_due()

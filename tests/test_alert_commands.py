@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from fakes import FakeBriefer
 
+from bot.alerts.catalogue import CATALOGUE, DEFAULT_SOURCES
 from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice, Outcome, Person, Place
-from bot.config import AlertSettings, ChatSettings
+from bot.config import AlertSettings, ChatSettings, ConfigError
 from bot.store import Store
 
 HERE = Place("discord", "100")
@@ -114,3 +115,48 @@ async def test_a_new_source_must_be_a_readable_feed(store: Store) -> None:
     assert await store.channel_feeds() == []
     added = await bot.on_command(HERE, MANAGER, "source add https://news.example/rss")
     assert text(added).startswith("Added the source Valley Courier (https://news.example/rss)")
+
+
+async def test_a_fresh_install_watches_the_catalogue_defaults_and_says_which(store: Store) -> None:
+    checked: list[str] = []
+
+    async def check_feed(url: str) -> str:
+        checked.append(url)  # the real one fetches the feed through the safe fetcher; nothing leaves here
+        return "whatever the feed calls itself"
+
+    settings = AlertSettings()  # the defaults: catalogue names, no URLs to hunt for
+    bot = ChatCore(
+        FakeBriefer(unused="alert commands never brief"),
+        store,
+        ChatSettings(),
+        alerts=AlertCommands(store, settings, now=lambda: 1e9, check_feed=check_feed),
+    )
+    done = text(await bot.on_command(HERE, MANAGER, 'subscribe "North Korea"'))
+    assert f"from {len(DEFAULT_SOURCES)} sources (BBC News, World (`bbc-world`);" in done
+    assert "no sources yet" not in done
+
+    added = await bot.on_command(HERE, MANAGER, "source add ars-technica")
+    assert checked == ["https://feeds.arstechnica.com/arstechnica/index"]
+    assert text(added).startswith("Added the source Ars Technica (`ars-technica`)")
+    listed = text(await bot.on_command(HERE, MEMBER, "sources"))
+    assert "• Ars Technica (`ars-technica`) (added here)" in listed
+    assert "• BBC News, World (`bbc-world`) (default)" in listed
+    assert "• `bbc-business`: BBC News, Business" in listed, "what the catalogue offers besides"
+    assert "`bbc-world`:" not in listed, "a watched source is not offered again"
+    removed = await bot.on_command(HERE, MANAGER, "source remove ars-technica")
+    assert text(removed).startswith("Removed the source")
+    unknown = await bot.on_command(HERE, MANAGER, "source add no-such-paper")
+    assert unknown.private and "`/brief sources` lists the names" in text(unknown)
+    assert checked == ["https://feeds.arstechnica.com/arstechnica/index"]
+
+
+def test_default_feeds_take_catalogue_names_or_urls_and_nothing_else() -> None:
+    settings = AlertSettings(default_feeds=("npr-news", "https://feeds.example/rss.xml"))
+    assert settings.default_feed_urls == (
+        "https://feeds.npr.org/1001/rss.xml",
+        "https://feeds.example/rss.xml",
+    )
+    with pytest.raises(ConfigError, match="no-such-paper"):
+        AlertSettings(default_feeds=("no-such-paper",))
+    assert {feed.name for feed in CATALOGUE} >= set(DEFAULT_SOURCES)
+    assert len({feed.url for feed in CATALOGUE}) == len(CATALOGUE)

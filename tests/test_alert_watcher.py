@@ -118,7 +118,12 @@ async def test_pending_alerts_are_replayed_on_start(store: Store, fetch_settings
     sink = RecordingAdapter()
     async with Fetcher(fetch_settings) as fetcher:
         watcher = AlertWatcher(
-            store, fetcher, FakeBriefer(flood_briefing), sink, AlertSettings(), poll_clock=FakeClock(START)
+            store,
+            fetcher,
+            FakeBriefer(flood_briefing),
+            sink,
+            AlertSettings(default_feeds=()),
+            poll_clock=FakeClock(START),
         )
         await watcher.start()
         await watcher.stop()

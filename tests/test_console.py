@@ -78,7 +78,7 @@ async def test_topic_alert_through_the_real_bot(page_server: PageServer, tmp_pat
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
         f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
-        "[alerts]\npoll_interval_seconds = 0.5\n"
+        "[alerts]\ndefault_feeds = []\npoll_interval_seconds = 0.5\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
     process = await asyncio.create_subprocess_exec(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot.alerts.catalogue import CATALOGUE, describe
 from bot.alerts.query import QueryError, parse_query
 from bot.chat.commands import (
     AddSource,
@@ -29,6 +30,17 @@ from bot.store import Store
 
 _DIGEST_VALUE = re.compile(r"^daily@([01]\d|2[0-3]):([0-5]\d)$")
 MANAGERS_ONLY = "Only people who manage this channel can change its subscriptions and sources."
+
+
+MAX_SOURCES_NAMED = 6  # a confirmation names this many sources, then counts the rest
+
+
+def _sources_in_words(feeds: list[str]) -> str:
+    """ "3 sources: BBC News, World (`bbc-world`), ..." for a confirmation."""
+    named = [describe(url) for url in feeds[:MAX_SOURCES_NAMED]]
+    more = len(feeds) - len(named)
+    listed = "; ".join(named) + (f"; and {more} more" if more else "")
+    return f"{len(feeds)} source{'s' if len(feeds) != 1 else ''} ({listed})"
 
 
 def _private(text: str, code: str | None = None) -> Outcome:
@@ -71,7 +83,7 @@ class AlertCommands:
 
     async def _feeds_for(self, where: Place) -> list[str]:
         own = [f.url for f in await self._store.channel_feeds(where.platform, where.channel)]
-        return list(dict.fromkeys([*self._settings.default_feeds, *own]))
+        return list(dict.fromkeys([*self._settings.default_feed_urls, *own]))
 
     async def _subscribe(self, where: Place, person: Person, command: Subscribe) -> Outcome:
         rest, digest = command.query, command.digest
@@ -103,9 +115,7 @@ class AlertCommands:
             else "each new story"
         )
         watched = (
-            f"{len(feeds)} source{'s' if len(feeds) != 1 else ''}"
-            if feeds
-            else "no sources yet: add one with `/brief source add <feed url>`"
+            _sources_in_words(feeds) if feeds else "no sources yet: add one with `/brief source add <name>`"
         )
         return Outcome(
             Notice(f"Subscribed (#{added.id}): {query.describe()}. I'll post {when} from {watched}, "
@@ -147,16 +157,20 @@ class AlertCommands:
     async def _sources(self, where: Place) -> Outcome:
         own = {f.url for f in await self._store.channel_feeds(where.platform, where.channel)}
         feeds = await self._feeds_for(where)
-        if not feeds:
-            return _private("No sources yet. Add an RSS or Atom feed with `/brief source add <feed url>`.")
-        lines = ["Sources watched for this channel:"]
-        lines += [f"• {url}{' (added here)' if url in own else ' (default)'}" for url in feeds]
+        lines = ["Sources watched for this channel:"] if feeds else ["No sources watched here yet."]
+        lines += [f"• {describe(url)}{' (added here)' if url in own else ' (default)'}" for url in feeds]
+        offered = [feed for feed in CATALOGUE if feed.url not in feeds]
+        if offered:
+            lines += ["", "Add one by name with `/brief source add <name>`, or any RSS/Atom feed by its URL:"]
+            lines += [f"• `{feed.name}`: {feed.title}" for feed in offered]
         return _private("\n".join(lines))
 
     async def _source(self, where: Place, person: Person, command: AddSource | RemoveSource) -> Outcome:
         if command.url is None:
             return _private(
-                "Use `/brief source add <feed url>` or `/brief source remove <feed url>`.", "bad_input"
+                "Use `/brief source add <feed url or name>` or `/brief source remove <feed url or name>`; "
+                "`/brief sources` lists the names.",
+                "bad_input",
             )
         url = canonical_url(command.url)
         if isinstance(command, RemoveSource):
@@ -184,6 +198,6 @@ class AlertCommands:
         if not await self._store.add_channel_feed(where.platform, where.channel, url, added_by=person.user,
                                                   at=self._now()):  # fmt: skip
             return _private("This channel already watches that feed.")
-        named = url if title == url else f"{title} ({url})"
+        named = describe(url) if url != describe(url) else (url if title == url else f"{title} ({url})")
         return Outcome(Notice(f"Added the source {named}; it is checked every "
                               f"{round(self._settings.poll_interval_seconds / 60)} minutes."))  # fmt: skip

@@ -153,7 +153,7 @@ class AlertWatcher:
         readers: dict[str, set[tuple[str, str]]] = defaultdict(set)
         channels = {(s.platform, s.channel) for s in subscriptions}
         for channel in channels:
-            for url in self._settings.default_feeds:
+            for url in self._settings.default_feed_urls:
                 readers[url].add(channel)
         for feed in await self._store.channel_feeds():
             if (feed.platform, feed.channel) in channels:

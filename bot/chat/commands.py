@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
+from bot.alerts.catalogue import catalogue_feed
 from bot.chat.links import find_links
 
 _DIGEST = re.compile(r"\s--digest\s+(\S+)\s*$")
@@ -102,9 +103,9 @@ class ListSources:
 
 @dataclass(frozen=True, slots=True)
 class _SourceCommand:
-    """`source add|remove <feed url>`: one of the channel's own feeds."""
+    """`source add|remove <feed url or catalogue name>`: one of the channel's own feeds."""
 
-    url: str | None  # the feed's link as written; None when none was given (the handler shows the usage)
+    url: str | None  # the link as written, or the catalogue's for a name; None: the handler shows usage
     action: ClassVar[str]
     needs_manager: ClassVar[bool] = True
 
@@ -117,7 +118,10 @@ class _SourceCommand:
     @classmethod
     def of(cls, text: str) -> Self:
         links = find_links(text, 1)
-        return cls(links[0] if links else None)
+        if links:
+            return cls(links[0])
+        feed = catalogue_feed(text.split(maxsplit=1)[0]) if text.split() else None
+        return cls(feed.url if feed else None)
 
 
 @dataclass(frozen=True, slots=True)
