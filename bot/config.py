@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import __version__
-from bot.alerts.catalogue import DEFAULT_SOURCES, feed_url
+from bot.alerts.catalogue import DEFAULT_SOURCES, Catalogue
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -70,6 +70,7 @@ class AlertSettings:
     # What every channel's subscriptions watch: catalogue names (bot/alerts/catalogue.py) or RSS/Atom URLs;
     # channels add their own with /brief source add. Polled only while some subscription needs them.
     default_feeds: tuple[str, ...] = DEFAULT_SOURCES
+    sources: tuple[tuple[str, str], ...] = ()  # [alerts.sources] name = "feed url": names of your own
     poll_interval_seconds: float = 600.0
     dedupe_window_hours: float = 48.0  # the same story from several outlets within this window alerts once
     max_subscriptions_per_channel: int = 25
@@ -78,12 +79,20 @@ class AlertSettings:
     retry_seconds: float = 30.0  # how soon alerts a platform refused (or was not connected for) are retried
 
     @property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(self.sources)
+
+    @property
     def default_feed_urls(self) -> tuple[str, ...]:
-        return tuple(url for source in self.default_feeds if (url := feed_url(source)))
+        catalogue = self.catalogue
+        return tuple(url for source in self.default_feeds if (url := catalogue.url(source)))
 
     def __post_init__(self) -> None:
+        for name, url in self.sources:
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"alerts.sources.{name}: {url!r} is not an http(s) feed URL")
         for source in self.default_feeds:
-            if feed_url(source) is None:
+            if self.catalogue.url(source) is None:
                 raise ConfigError(
                     f"alerts.default_feeds: {source!r} is neither a catalogue name (such as bbc-world) "
                     "nor an http(s) feed URL"
@@ -142,6 +151,10 @@ def _network(key: str, value: Any) -> IPNetwork:
 
 def _coerce(key: str, default: Any, value: Any) -> Any:
     """Check one value against the type of its default; the error names the key."""
+    if key == "alerts.sources":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f'{key}: must be a table of name = "feed url"')
+        return tuple(sorted(value.items()))
     if isinstance(default, tuple):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key}: must be a list of strings")

@@ -57,7 +57,7 @@ ARTICLE = "The harbour reopened on Tuesday after six weeks of repairs to its out
         (f"source add {FEED}", AddSource(FEED)),
         (f"Source  ADD   <{FEED}>", AddSource(FEED)),
         ("source add", AddSource(None)),  # the handler shows how to use it
-        ("source add not-a-link", AddSource(None)),
+        ("source add bbc-world", AddSource("bbc-world")),  # a source's name, resolved by the handler
         (f"source remove {FEED}", RemoveSource(FEED)),
         (f"source Remove {FEED} please", RemoveSource(FEED)),
     ],

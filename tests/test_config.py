@@ -55,3 +55,20 @@ def test_example_config_mentions_every_setting() -> None:
 def test_choices_are_checked() -> None:
     with pytest.raises(ConfigError, match=r"slack\.mode"):
         parse_settings({"slack": {"mode": "webhook"}})
+
+
+def test_named_sources_come_from_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[alerts]\ndefault_feeds = ["local-paper", "bbc-world"]\n'
+        '[alerts.sources]\nlocal-paper = "https://news.example.org/rss.xml"\n'
+    )
+    alerts = load_settings(config).alerts
+    assert alerts.default_feed_urls == (
+        "https://news.example.org/rss.xml",
+        "https://feeds.bbci.co.uk/news/world/rss.xml",
+    )
+    assert alerts.catalogue.describe("https://news.example.org/rss.xml") == "local-paper (`local-paper`)"
+    config.write_text('[alerts.sources]\nlocal-paper = "ftp://news.example.org/rss.xml"\n')
+    with pytest.raises(ConfigError, match=r"alerts\.sources\.local-paper"):
+        load_settings(config)

@@ -79,6 +79,7 @@ async def test_topic_alert_through_the_real_bot(page_server: PageServer, tmp_pat
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
         f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
         "[alerts]\ndefault_feeds = []\npoll_interval_seconds = 0.5\n"
+        f'[alerts.sources]\nbaltic-news = "{feed}"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
     process = await asyncio.create_subprocess_exec(
@@ -86,7 +87,8 @@ async def test_topic_alert_through_the_real_bot(page_server: PageServer, tmp_pat
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdin and process.stdout
-    process.stdin.write(f"/brief source add {feed}\n/brief subscribe tunnel OR ferry\n".encode())
+    # A source by the name the config gives it, as people add catalogue sources: no feed URL to type.
+    process.stdin.write(b"/brief source add baltic-news\n/brief subscribe tunnel OR ferry\n")
     await process.stdin.drain()
     out = ""
     async with asyncio.timeout(120):  # a wait for the worker to load the models, not a timing assertion

@@ -2,7 +2,8 @@
 install without anyone hunting for feed URLs (`/brief source add bbc-world`; `/brief sources` lists them).
 
 DEFAULT_SOURCES are what every channel's subscriptions watch unless `[alerts] default_feeds` says otherwise;
-a source is only polled while some channel's subscription needs it.
+a source is only polled while some channel's subscription needs it. `[alerts.sources]` in the config adds
+names of its own (a newsroom's wire, a local paper).
 """
 
 from __future__ import annotations
@@ -52,22 +53,27 @@ CATALOGUE = (
 # General world news from six newsrooms on four continents' worth of coverage.
 DEFAULT_SOURCES = ("bbc-world", "guardian-world", "npr-world", "aljazeera", "dw-world", "france24")
 
-_BY_NAME = {feed.name: feed for feed in CATALOGUE}
-_BY_URL = {feed.url: feed for feed in CATALOGUE}
 
+class Catalogue:
+    """The shipped feeds plus any the config names (`[alerts.sources]`, which win on a clash)."""
 
-def catalogue_feed(name: str) -> CatalogueFeed | None:
-    return _BY_NAME.get(name.strip().lower())
+    def __init__(self, extra: tuple[tuple[str, str], ...] = ()) -> None:
+        named = {feed.name: feed for feed in CATALOGUE}
+        named |= {name.lower(): CatalogueFeed(name.lower(), name, url) for name, url in extra}
+        self.feeds = tuple(named.values())
+        self._by_name = named
+        self._by_url = {feed.url: feed for feed in self.feeds}
 
+    def feed(self, name: str) -> CatalogueFeed | None:
+        return self._by_name.get(name.strip().lower())
 
-def feed_url(source: str) -> str | None:
-    """A catalogue name's feed URL, an http(s) URL as it is, else None."""
-    if (feed := catalogue_feed(source)) is not None:
-        return feed.url
-    return source if source.startswith(("http://", "https://")) else None
+    def url(self, source: str) -> str | None:
+        """A name's feed URL, an http(s) URL as it is, else None."""
+        if (feed := self.feed(source)) is not None:
+            return feed.url
+        return source if source.startswith(("http://", "https://")) else None
 
-
-def describe(url: str) -> str:
-    """How a source is shown to people: its catalogue title and name, or its URL."""
-    feed = _BY_URL.get(url)
-    return f"{feed.title} (`{feed.name}`)" if feed else url
+    def describe(self, url: str) -> str:
+        """How a source is shown to people: its title and name, or its URL."""
+        feed = self._by_url.get(url)
+        return f"{feed.title} (`{feed.name}`)" if feed else url

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.alerts.catalogue import CATALOGUE, describe
+from bot.alerts.catalogue import Catalogue
 from bot.alerts.query import QueryError, parse_query
 from bot.chat.commands import (
     AddSource,
@@ -35,9 +35,9 @@ MANAGERS_ONLY = "Only people who manage this channel can change its subscription
 MAX_SOURCES_NAMED = 6  # a confirmation names this many sources, then counts the rest
 
 
-def _sources_in_words(feeds: list[str]) -> str:
-    """ "3 sources: BBC News, World (`bbc-world`), ..." for a confirmation."""
-    named = [describe(url) for url in feeds[:MAX_SOURCES_NAMED]]
+def _sources_in_words(feeds: list[str], catalogue: Catalogue) -> str:
+    """ "3 sources (BBC News, World (`bbc-world`); ...)" for a confirmation."""
+    named = [catalogue.describe(url) for url in feeds[:MAX_SOURCES_NAMED]]
     more = len(feeds) - len(named)
     listed = "; ".join(named) + (f"; and {more} more" if more else "")
     return f"{len(feeds)} source{'s' if len(feeds) != 1 else ''} ({listed})"
@@ -114,9 +114,9 @@ class AlertCommands:
             if digest
             else "each new story"
         )
-        watched = (
-            _sources_in_words(feeds) if feeds else "no sources yet: add one with `/brief source add <name>`"
-        )
+        watched = "no sources yet: add one with `/brief source add <name>`"
+        if feeds:
+            watched = _sources_in_words(feeds, self._settings.catalogue)
         return Outcome(
             Notice(f"Subscribed (#{added.id}): {query.describe()}. I'll post {when} from {watched}, "
                    "starting with stories published from now on.")
@@ -158,21 +158,25 @@ class AlertCommands:
         own = {f.url for f in await self._store.channel_feeds(where.platform, where.channel)}
         feeds = await self._feeds_for(where)
         lines = ["Sources watched for this channel:"] if feeds else ["No sources watched here yet."]
-        lines += [f"• {describe(url)}{' (added here)' if url in own else ' (default)'}" for url in feeds]
-        offered = [feed for feed in CATALOGUE if feed.url not in feeds]
+        catalogue = self._settings.catalogue
+        lines += [
+            f"• {catalogue.describe(url)}{' (added here)' if url in own else ' (default)'}" for url in feeds
+        ]
+        offered = [feed for feed in catalogue.feeds if feed.url not in feeds]
         if offered:
             lines += ["", "Add one by name with `/brief source add <name>`, or any RSS/Atom feed by its URL:"]
             lines += [f"• `{feed.name}`: {feed.title}" for feed in offered]
         return _private("\n".join(lines))
 
     async def _source(self, where: Place, person: Person, command: AddSource | RemoveSource) -> Outcome:
-        if command.url is None:
+        url = self._settings.catalogue.url(command.source) if command.source else None
+        if url is None:
             return _private(
                 "Use `/brief source add <feed url or name>` or `/brief source remove <feed url or name>`; "
                 "`/brief sources` lists the names.",
                 "bad_input",
             )
-        url = canonical_url(command.url)
+        url = canonical_url(url)
         if isinstance(command, RemoveSource):
             if await self._store.remove_channel_feed(where.platform, where.channel, url):
                 return Outcome(Notice(f"Removed the source {url}."))
@@ -198,6 +202,7 @@ class AlertCommands:
         if not await self._store.add_channel_feed(where.platform, where.channel, url, added_by=person.user,
                                                   at=self._now()):  # fmt: skip
             return _private("This channel already watches that feed.")
-        named = describe(url) if url != describe(url) else (url if title == url else f"{title} ({url})")
+        described = self._settings.catalogue.describe(url)
+        named = described if described != url else (url if title == url else f"{title} ({url})")
         return Outcome(Notice(f"Added the source {named}; it is checked every "
                               f"{round(self._settings.poll_interval_seconds / 60)} minutes."))  # fmt: skip

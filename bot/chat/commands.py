@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-from bot.alerts.catalogue import catalogue_feed
 from bot.chat.links import find_links
 
 _DIGEST = re.compile(r"\s--digest\s+(\S+)\s*$")
@@ -105,7 +104,7 @@ class ListSources:
 class _SourceCommand:
     """`source add|remove <feed url or catalogue name>`: one of the channel's own feeds."""
 
-    url: str | None  # the link as written, or the catalogue's for a name; None: the handler shows usage
+    source: str | None  # a link as written or a source's name; None: the handler shows the usage
     action: ClassVar[str]
     needs_manager: ClassVar[bool] = True
 
@@ -120,8 +119,8 @@ class _SourceCommand:
         links = find_links(text, 1)
         if links:
             return cls(links[0])
-        feed = catalogue_feed(text.split(maxsplit=1)[0]) if text.split() else None
-        return cls(feed.url if feed else None)
+        words = text.split()
+        return cls(words[0] if words else None)
 
 
 @dataclass(frozen=True, slots=True)
