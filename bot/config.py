@@ -71,6 +71,9 @@ class AlertSettings:
     # channels add their own with /brief source add. Polled only while some subscription needs them.
     default_feeds: tuple[str, ...] = DEFAULT_SOURCES
     sources: tuple[tuple[str, str], ...] = ()  # [alerts.sources] name = "feed url": names of your own
+    # News search RSS endpoints with a {query} placeholder: polled once per distinct subscription query as one
+    # more source of those subscriptions (bot/alerts/search.py).
+    search_feeds: tuple[str, ...] = ()
     poll_interval_seconds: float = 600.0
     dedupe_window_hours: float = 48.0  # the same story from several outlets within this window alerts once
     max_subscriptions_per_channel: int = 25
@@ -91,6 +94,11 @@ class AlertSettings:
         for name, url in self.sources:
             if not url.startswith(("http://", "https://")):
                 raise ConfigError(f"alerts.sources.{name}: {url!r} is not an http(s) feed URL")
+        for template in self.search_feeds:
+            if "{query}" not in template or not template.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"alerts.search_feeds: {template!r} must be an http(s) URL with a {{query}} placeholder"
+                )
         for source in self.default_feeds:
             if self.catalogue.url(source) is None:
                 raise ConfigError(

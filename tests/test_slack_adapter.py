@@ -110,6 +110,7 @@ async def test_pasted_link_gets_a_threaded_briefing_with_blocks(bot: Bot) -> Non
     assert post.args["unfurl_media"] is False
     assert post.args["text"].startswith("Title harbour-bridge")
     assert post.args["blocks"][0]["text"]["text"] == f"*<{ARTICLE}|Title harbour-bridge>*"
+    assert "Requested by" not in str(post.args["blocks"]), "an answer in the poster's own thread"
 
 
 async def test_link_pasted_in_a_thread_is_answered_in_that_thread(bot: Bot) -> None:
@@ -200,6 +201,7 @@ async def test_brief_command_is_acked_before_the_briefing_is_posted(bot: Bot) ->
     assert "thread_ts" not in post.args
     assert post.args["unfurl_links"] is False
     assert post.args["blocks"]
+    assert post.args["blocks"][-1]["elements"][0]["text"] == "Requested by <@U0ALICE>", "as on Discord"
     assert bot.slack.responses == []
 
 

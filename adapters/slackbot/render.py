@@ -157,6 +157,13 @@ def notice_message(notice: Notice) -> Message:
     return {"text": fit(escape(notice.text), FALLBACK_CHARS)}
 
 
+def requested_by(message: Message, user: str) -> Message:
+    """A briefing someone asked for with /brief, posted for the whole channel, says who asked (as Discord's
+    do); a pasted link's briefing needs no such line: it answers in the thread of the person's message."""
+    line = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Requested by <@{user}>"}]}
+    return {**message, "blocks": [*message.get("blocks", []), line]}
+
+
 def reply_message(
     reply: Briefing | Notice | StoryAlert, *, max_actors: int = 6, max_dates: int = 5
 ) -> Message:

@@ -17,10 +17,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.errors import refused_for_good, retry_after
-from adapters.slackbot.render import Message, reply_message
+from adapters.slackbot.render import Message, reply_message, requested_by
 from bot.chat.model import Outcome, Person, Place
 from bot.chat.outbox import Outbox, Post, RateLimited
 from bot.config import BriefingSettings
+from bot.models import Briefing
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Replies:
         if outcome.private:
             call = self._private_post(where, person, message, respond)
         else:
+            if respond is not None and isinstance(outcome.reply, Briefing):
+                message = requested_by(message, person.user)
             call = self._public_post(where, message, respond)
         kind = "private" if outcome.private else "public"
         done = self._outbox.send(where.channel_key, _for_outbox(call, where, kind))

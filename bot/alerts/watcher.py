@@ -29,6 +29,7 @@ from bot.alerts.matcher import QueryIndex
 from bot.alerts.model import Delivery, StoryAlert, Subscription
 from bot.alerts.query import Matchable, parse_query
 from bot.alerts.schedule import Clock, FeedPoller, FeedState
+from bot.alerts.search import publisher_link, search_feed_url
 from bot.chat.model import Notice
 from bot.config import AlertSettings
 from bot.errors import BriefError
@@ -158,6 +159,12 @@ class AlertWatcher:
         for feed in await self._store.channel_feeds():
             if (feed.platform, feed.channel) in channels:
                 readers[feed.url].add((feed.platform, feed.channel))
+        # A search feed per distinct query, read by the channels that follow it.
+        for template in self._settings.search_feeds:
+            for subscription in subscriptions:
+                readers[search_feed_url(template, subscription.query)].add(
+                    (subscription.platform, subscription.channel)
+                )
         self._readers = dict(readers)
         states = {}
         for url in self._readers:
@@ -209,6 +216,8 @@ class AlertWatcher:
 
     async def _process(self, item: FeedItem, readers: set[tuple[str, str]], now: float) -> bool:
         """Queue the item's alerts; True when at least one was queued."""
+        if item.link:  # a search engine's redirector link: the alert is about the publisher's article
+            item = replace(item, link=publisher_link(item.link))
         candidates = [
             self._subscriptions[key]
             for key in self._index.match(Matchable.from_parts(item.title, item.summary))
