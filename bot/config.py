@@ -80,6 +80,9 @@ class AlertSettings:
     max_feeds_per_channel: int = 10
     timezone: str = "UTC"  # for digest times such as daily@08:00
     retry_seconds: float = 30.0  # how soon alerts a platform refused (or was not connected for) are retried
+    # A channel whose alerts the platform refused for good (gone, bot removed) is paused; this often one of
+    # its parked alerts is tried again, and when the platform takes it the channel resumes, nothing lost.
+    parked_retry_seconds: float = 900.0
 
     @property
     def catalogue(self) -> Catalogue:

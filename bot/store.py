@@ -98,6 +98,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX inbound_deliveries_age ON inbound_deliveries (received_at)",
     ),
+    # Alerts a platform refused for good are parked, not retried forever; their channel's subscriptions are
+    # paused until posting works there again (bot/alerts/watcher.py).
+    (
+        "ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN parked_at DOUBLE PRECISION",
+        """CREATE TABLE paused_channels (
+            platform TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            since DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, channel)
+        )""",
+    ),
 ]
 
 
@@ -325,7 +338,7 @@ class Store:
 
     async def pending_deliveries(self, platform: str | None = None) -> list[Delivery]:
         sql = "SELECT delivery_key, platform, channel, payload, created_at FROM outbox"
-        sql += " WHERE delivered_at IS NULL"
+        sql += " WHERE delivered_at IS NULL AND parked_at IS NULL"
         args: tuple[str, ...] = ()
         if platform is not None:
             sql += " AND platform = ?"
@@ -343,6 +356,57 @@ class Store:
         return await self._change(
             "UPDATE outbox SET payload = ? WHERE delivery_key = ? AND delivered_at IS NULL",
             (_alert_json(content), key),
+        )
+
+    async def record_refusal(self, key: str) -> int:
+        """Count one refusal for good of a queued alert; returns how many it has had."""
+        await self._db.execute("UPDATE outbox SET refusals = refusals + 1 WHERE delivery_key = ?", (key,))
+        await self._db.commit()
+        async with self._db.execute("SELECT refusals FROM outbox WHERE delivery_key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def park_channel(self, platform: str, channel: str, reason: str, at: float) -> bool:
+        """Park the channel's queued alerts and pause it; True when it was not paused before."""
+        await self._db.execute(
+            "UPDATE outbox SET parked_at = ? WHERE platform = ? AND channel = ? AND delivered_at IS NULL "
+            "AND parked_at IS NULL",
+            (at, platform, channel),
+        )
+        return await self._change(
+            "INSERT INTO paused_channels (platform, channel, reason, since) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (platform, channel) DO NOTHING",
+            (platform, channel, reason, at),
+        )
+
+    async def paused_channels(self) -> dict[tuple[str, str], str]:
+        """Paused channels and why: (platform, channel) -> the platform's refusal."""
+        async with self._db.execute("SELECT platform, channel, reason FROM paused_channels") as cursor:
+            return {(platform, channel): reason for platform, channel, reason in await cursor.fetchall()}
+
+    async def parked_deliveries(self, platform: str, channel: str) -> list[Delivery]:
+        async with self._db.execute(
+            "SELECT delivery_key, platform, channel, payload, created_at FROM outbox WHERE platform = ? "
+            "AND channel = ? AND delivered_at IS NULL AND parked_at IS NOT NULL "
+            "ORDER BY created_at, delivery_key",
+            (platform, channel),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Delivery(key, plat, chan, content, created)
+            for key, plat, chan, payload, created in rows
+            if (content := _parse_alert(key, payload)) is not None
+        ]
+
+    async def resume_channel(self, platform: str, channel: str) -> None:
+        """Posting works there again: its parked alerts are queued again and its subscriptions resume."""
+        await self._db.execute(
+            "UPDATE outbox SET parked_at = NULL, refusals = 0 WHERE platform = ? AND channel = ? "
+            "AND delivered_at IS NULL",
+            (platform, channel),
+        )
+        await self._change(
+            "DELETE FROM paused_channels WHERE platform = ? AND channel = ?", (platform, channel)
         )
 
     async def mark_delivered(self, key: str, at: float, ref: str | None = None) -> None:

@@ -20,7 +20,7 @@ from adapters.discordbot.adapter import DiscordAdapter
 from adapters.discordbot.alerts import alert_nonce
 from adapters.discordbot.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, alert_content, units
 from adapters.discordbot.replies import NotConnectedError, PostRefusedError
-from bot.alerts.model import Delivery, StoryAlert
+from bot.alerts.model import AlertRefused, Delivery, StoryAlert
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice
 from bot.chat.outbox import Outbox
@@ -178,9 +178,10 @@ async def test_a_refused_post_raises_and_posts_nothing(
     discord_emulator: DiscordEmulator, start_adapter: Any
 ) -> None:
     adapter = await start_adapter()
-    with pytest.raises(PostRefusedError) as refused:
+    with pytest.raises(AlertRefused) as refused:  # refused for good: the watcher parks it
         await adapter.deliver(alert(1, 999_999))  # a channel the guild does not have (deleted)
-    assert refused.value.status == 404 and refused.value.code == 10003
+    assert isinstance(refused.value.__cause__, PostRefusedError)
+    assert refused.value.__cause__.status == 404 and refused.value.__cause__.code == 10003
     assert discord_emulator.messages == []
     assert len(posts(discord_emulator)) == 1  # a refusal is not retried
 

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slackbot.adapter import SlackAdapter
 from adapters.slackbot.alerts import ALERT_EVENT_TYPE, AlertNotDelivered, AlertNotUpdated
 from adapters.slackbot.render import ALSO_MAX_SOURCES, MAX_BLOCKS, SECTION_CHARS, alert_message
-from bot.alerts.model import Delivery, StoryAlert
+from bot.alerts.model import AlertRefused, Delivery, StoryAlert
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice
 from bot.chat.outbox import Outbox
@@ -140,7 +140,7 @@ async def test_burst_of_429s_delivers_every_alert_in_order(
 async def test_refused_post_raises_and_is_not_retried(
     adapter: SlackAdapter, slack_emulator: SlackEmulator
 ) -> None:
-    with pytest.raises(AlertNotDelivered, match="channel_not_found"):
+    with pytest.raises(AlertRefused, match="channel_not_found"):  # refused for good: the watcher parks it
         await adapter.deliver(alert("7:abc", channel="C0NOWHERE"))
 
     [attempt] = slack_emulator.calls_to("chat.postMessage")

@@ -11,6 +11,8 @@ from bot.chat.model import Notice
 from bot.models import Actor, Briefing, DateMention
 from bot.store import MIGRATIONS, FeedRow, Store
 
+COLUMNS = "delivery_key, platform, channel, payload, created_at"  # as every release since the first writes
+
 
 async def test_migrations_upgrade_an_old_file_and_keep_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
@@ -173,7 +175,7 @@ async def test_alerts_are_written_in_the_format_earlier_releases_read(tmp_path: 
     async with await Store.open(path) as store:
         with sqlite3.connect(path) as db:
             for key, row in rows.items():
-                db.execute("INSERT INTO outbox VALUES (?, 'slack', 'C1', ?, 1.0, NULL, NULL)", (key, row))
+                db.execute(f"INSERT INTO outbox ({COLUMNS}) VALUES (?, 'slack', 'C1', ?, 1.0)", (key, row))
         parsed = await store.pending_deliveries()
         await store.mark_delivered("3:a", at=2.0)
         for delivery in parsed:
@@ -190,9 +192,11 @@ async def test_an_unreadable_alert_row_does_not_hold_up_the_others(tmp_path: Pat
     async with await Store.open(path) as store:
         with sqlite3.connect(path) as db:
             db.execute(
-                "INSERT INTO outbox VALUES ('bad', 'slack', 'C1', '{\"title\": \"?\"}', 1.0, NULL, NULL)"
+                "INSERT INTO outbox (delivery_key, platform, channel, payload, created_at) "
+                "VALUES ('bad', 'slack', 'C1', '{\"title\": \"?\"}', 1.0)"
             )
-            db.execute("INSERT INTO outbox VALUES ('good', 'slack', 'C1', ?, 2.0, NULL, NULL)", (NOTICE_ROW,))
+            good = f"INSERT INTO outbox ({COLUMNS}) VALUES ('good', 'slack', 'C1', ?, 2.0)"
+            db.execute(good, (NOTICE_ROW,))
         assert [d.key for d in await store.pending_deliveries()] == ["good"]
         assert await store.delivery("bad") is None
 

@@ -15,9 +15,9 @@ import discord
 
 from adapters.discordbot.alerts import edit_alert, post_alert
 from adapters.discordbot.client import BriefbotClient, point_discord_py_at
-from adapters.discordbot.replies import NotConnectedError, Posts
+from adapters.discordbot.replies import NotConnectedError, PostRefusedError, Posts
 from adapters.shutdown import EventTasks, shut_down
-from bot.alerts.model import Delivery
+from bot.alerts.model import AlertRefused, Delivery
 from bot.chat.core import ChatCore
 from bot.chat.outbox import Outbox
 from bot.config import Settings
@@ -101,7 +101,10 @@ class DiscordAdapter:
         keeps the alert queued and retries next round, which is simpler than waiting here while other
         alerts queue up behind this one.
         """
-        return await post_alert(self._posts, self._alert_channel(delivery), delivery)
+        try:
+            return await post_alert(self._posts, self._alert_channel(delivery), delivery)
+        except PostRefusedError as refused:  # channel deleted, permission missing: the watcher parks it
+            raise AlertRefused(f"HTTP {refused.status}, Discord error {refused.code}") from refused
 
     async def update(self, delivery: Delivery, ref: str) -> None:
         """Edit the alert posted as message `ref` to show `delivery.content` as it is now (more outlets);

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slackbot.render import Message, reply_message
 from adapters.slackbot.replies import refused
-from bot.alerts.model import Delivery
+from bot.alerts.model import AlertRefused, Delivery
 from bot.chat.model import Place
 from bot.chat.outbox import Outbox, Post
 from bot.config import BriefingSettings
@@ -76,8 +76,10 @@ class SlackAlerts:
         call = _AlertCall()
         channel_key = Place(PLATFORM, delivery.channel).channel_key
         await self._outbox.send(channel_key, self._post(delivery, self._render(delivery), call))
-        if call.refusal is not None or call.ts is None:
-            raise AlertNotDelivered(f"slack refused the alert in {channel_key}: {call.refusal}")
+        if call.refusal is not None:  # channel_not_found, is_archived, not_in_channel: the watcher parks it
+            raise AlertRefused(call.refusal)  # Slack's own word for it, shown to the channel's people
+        if call.ts is None:
+            raise AlertNotDelivered(f"the alert did not reach slack in {channel_key}; it stays queued")
         return call.ts
 
     async def update(self, delivery: Delivery, ref: str) -> None:

@@ -29,6 +29,10 @@ from bot.errors import BriefError
 from bot.store import Store
 
 _DIGEST_VALUE = re.compile(r"^daily@([01]\d|2[0-3]):([0-5]\d)$")
+PAUSED = (
+    "Paused: the platform refuses my alerts here ({refusal}). They resume by themselves once I can post "
+    "here again (check that I'm still in the channel and may post); nothing queued is lost."
+)
 MANAGERS_ONLY = "Only people who manage this channel can change its subscriptions and sources."
 
 
@@ -146,6 +150,9 @@ class AlertCommands:
             return _private("This channel has no subscriptions. Try `/brief subscribe <words>`.")
         feeds = await self._feeds_for(where)
         lines = [f"Subscriptions here (watching {len(feeds)} source{'s' if len(feeds) != 1 else ''}):"]
+        refusal = (await self._store.paused_channels()).get((where.platform, where.channel))
+        if refusal is not None:
+            lines.insert(0, PAUSED.format(refusal=refusal))
         for s in subscriptions:
             since = datetime.fromtimestamp(s.created_at).date().isoformat()
             digest = f", digest {s.digest}" if s.digest else ""

@@ -49,6 +49,15 @@ class Delivery:
     created_at: float
 
 
+class AlertRefused(Exception):
+    """The platform refused an alert for good (channel gone or archived, bot removed, permission missing):
+    sending it again as it is cannot help. Any other exception from a sink means "not now"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def story_header(query: str, subscription_id: int) -> str:
     """The line above a story alert on every platform; `query` as the platform can show it."""
     return f"New story for `{query}` (#{subscription_id})"

@@ -26,7 +26,7 @@ from bot.alerts.dedupe import StoryIndex, signature
 from bot.alerts.digest import digest_text, next_due
 from bot.alerts.feeds import FeedItem, fetch_feed
 from bot.alerts.matcher import QueryIndex
-from bot.alerts.model import Delivery, StoryAlert, Subscription
+from bot.alerts.model import AlertRefused, Delivery, StoryAlert, Subscription
 from bot.alerts.query import Matchable, parse_query
 from bot.alerts.schedule import Clock, FeedPoller, FeedState
 from bot.alerts.search import publisher_link, search_feed_url
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 
 BASELINE_KEY = "(baseline)"  # never a real item key: those are hashes
+MAX_REFUSALS = 3  # refusals for good of one alert before its channel is paused and its alerts parked
 
 
 class AlertSink(Protocol):
@@ -101,6 +102,9 @@ class AlertWatcher:
         self._stories = StoryIndex(window=timedelta(hours=settings.dedupe_window_hours))
         self._delivering = asyncio.Lock()
         self._retrier: asyncio.Task[None] | None = None
+        self._paused: dict[tuple[str, str], str] = {}  # channels whose alerts the platform refuses for good
+        self._next_parked_try = 0.0
+        self._refused_now: set[tuple[str, str]] = set()  # channels refused in this delivery round
         self._zone = ZoneInfo(settings.timezone)
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
@@ -132,13 +136,39 @@ class AlertWatcher:
                 await self._retrier
 
     async def _retry_pending(self, every: float) -> None:
-        """Alerts a platform refused (down, not connected yet) go out as soon as it takes them again."""
+        """Alerts a platform refused (down, not connected yet) go out as soon as it takes them again; a
+        paused channel's parked alerts are tried now and then (parked_retry_seconds)."""
         while True:
             await asyncio.sleep(every)
             try:
                 await self.deliver_pending()
+                if self._paused and self._now() >= self._next_parked_try:
+                    self._next_parked_try = self._now() + self._settings.parked_retry_seconds
+                    await self.retry_parked()
             except Exception:  # a store hiccup must not end retries for good
                 log.exception("retrying queued alerts failed")
+
+    async def retry_parked(self) -> int:
+        """Try each paused channel's oldest parked alert; when the platform takes it, the channel resumes
+        and its other parked alerts are queued again. Returns how many channels resumed."""
+        resumed = 0
+        for platform, channel in list(self._paused):
+            parked = await self._store.parked_deliveries(platform, channel)
+            if parked:
+                try:
+                    ref = await self._sink.deliver(parked[0])
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    continue  # still refused, or the platform is down: try again later
+                await self._store.mark_delivered(parked[0].key, self._now(), ref)
+            await self._store.resume_channel(platform, channel)
+            log.info("alerts to %s:%s resumed: the platform takes them again", platform, channel)
+            resumed += 1
+        if resumed:
+            self._paused = await self._store.paused_channels()
+            await self.deliver_pending()
+        return resumed
 
     async def poll_due(self) -> int:
         """Poll the feeds that are due now (the background loop does this by itself)."""
@@ -151,6 +181,7 @@ class AlertWatcher:
         for subscription in subscriptions:
             self._index.add(subscription.id, subscription.query)
         self._subscriptions = {s.id: s for s in subscriptions}
+        self._paused = await self._store.paused_channels()
         readers: dict[str, set[tuple[str, str]]] = defaultdict(set)
         channels = {(s.platform, s.channel) for s in subscriptions}
         for channel in channels:
@@ -224,7 +255,13 @@ class AlertWatcher:
             if key in self._subscriptions
         ]
         # A subscription sees the feeds of its own channel, and only stories first seen after it was made.
-        candidates = [s for s in candidates if (s.platform, s.channel) in readers and s.created_at <= now]
+        candidates = [
+            s
+            for s in candidates
+            if (s.platform, s.channel) in readers
+            and s.created_at <= now
+            and (s.platform, s.channel) not in self._paused  # the platform refuses posts there for now
+        ]
         if not candidates:
             return False
         data = await asyncio.to_thread(signature, item.title, item.summary)
@@ -308,8 +345,11 @@ class AlertWatcher:
         delivered = 0
         now = self._now()
         async with self._delivering:
+            self._refused_now.clear()
             digests: dict[tuple[int, float], list[tuple[Delivery, StoryAlert]]] = defaultdict(list)
             for delivery in await self._store.pending_deliveries():
+                if (delivery.platform, delivery.channel) in self._refused_now:
+                    continue  # the platform refused this channel a post a moment ago: its others wait
                 alert = delivery.content
                 if not isinstance(alert, StoryAlert) or alert.digest_due is None:
                     delivered += await self._send(delivery, [delivery])
@@ -329,12 +369,33 @@ class AlertWatcher:
             ref = await self._sink.deliver(delivery)
         except asyncio.CancelledError:
             raise
+        except AlertRefused as refusal:
+            await self._refused(delivery, covers, refusal)
+            return 0
         except Exception:
             log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
             return 0
         for queued in covers:
             await self._store.mark_delivered(queued.key, self._now(), ref)
         return 1
+
+    async def _refused(self, delivery: Delivery, covers: list[Delivery], refusal: AlertRefused) -> None:
+        """A refusal for good: retried a few times (an edit of permissions may be on its way), then the
+        channel's alerts are parked, not retried forever, and its subscriptions paused; logged once."""
+        self._refused_now.add((delivery.platform, delivery.channel))
+        refusals = [await self._store.record_refusal(queued.key) for queued in covers]
+        if max(refusals, default=0) < MAX_REFUSALS:
+            log.info("alert %s refused (%s); will retry", delivery.key, refusal.reason)
+            return
+        where = (delivery.platform, delivery.channel)
+        if await self._store.park_channel(*where, refusal.reason, self._now()):
+            self._next_parked_try = self._now() + self._settings.parked_retry_seconds
+            log.warning(
+                "alerts to %s:%s parked after %d refusals (%s); its subscriptions are paused until the "
+                "platform takes a post there again",
+                *where, MAX_REFUSALS, refusal.reason,
+            )  # fmt: skip
+        self._paused = await self._store.paused_channels()
 
 
 class PlatformSink:
