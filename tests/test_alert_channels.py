@@ -2,6 +2,7 @@
 channels' feeds reaches both channels, each with its own "also reported by" line; a feed that is empty when
 added alerts its first story; a story is matched on the article and its actors, not only the summary."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,3 +139,37 @@ async def test_a_feed_that_is_empty_when_added_alerts_its_first_story(
     assert [d.content.briefing.url for d in sink.delivered if isinstance(d.content, StoryAlert)] == [
         STORY_A.link
     ]
+
+
+async def test_two_outlets_of_a_story_polled_at_once_make_one_alert_with_both_links(
+    page_server: PageServer, fetch_settings: FetchSettings, store: Store
+) -> None:
+    feeds = FeedServer(page_server)
+    serving: dict[str, list[Entry]] = {"wire": [], "courier": []}
+    urls = [feeds.feed(f"/{name}.xml", lambda _n, n=name: rss20(n, serving[n])) for name in serving]
+    await store.add_subscription("slack", "C1", '"North Korea"', created_by="U1", created_at=0.0, digest=None)
+    for url in urls:
+        await store.add_channel_feed("slack", "C1", url, added_by="U1", at=0.0)
+    clock, sink = FakeClock(START), RecordingAdapter()
+    held = asyncio.Event()
+    briefer = FakeBriefer(missile_briefing, gate=held)  # the first outlet's briefing is still in flight...
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(
+            store, fetcher, briefer, sink, AlertSettings(default_feeds=()), poll_clock=clock
+        )
+        await watcher.refresh()
+        await watcher.poll_due()
+        clock.advance(timedelta(hours=1))
+        serving["wire"], serving["courier"] = [STORY_A], [STORY_B]
+        polling = asyncio.create_task(watcher.poll_due())
+        await briefer.wait_for_calls(1)
+        await asyncio.sleep(0.2)  # ...while the second outlet is polled and found to be the same story
+        held.set()
+        await polling
+    [alert] = [d.content for d in sink.delivered if isinstance(d.content, StoryAlert)]
+    shown = {alert.briefing.url, *alert.also} | {
+        link for update, _ in sink.updates if isinstance(update.content, StoryAlert)
+        for link in update.content.also
+    }  # fmt: skip
+    assert shown == {STORY_A.link, STORY_B.link}, "one alert, the other outlet on its also line"
+    assert len(briefer.urls) == 1, "the second outlet is not briefed"

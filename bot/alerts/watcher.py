@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from bot.alerts.dedupe import StoryIndex, signature
 from bot.alerts.digest import digest_text, next_due
 from bot.alerts.feeds import FeedItem, fetch_feed
+from bot.alerts.locks import KeyedLocks
 from bot.alerts.matcher import QueryIndex
 from bot.alerts.model import AlertRefused, Delivery, StoryAlert, Subscription
 from bot.alerts.query import Matchable, parse_query
@@ -105,6 +106,7 @@ class AlertWatcher:
         self._paused: dict[tuple[str, str], str] = {}  # channels whose alerts the platform refuses for good
         self._next_parked_try = 0.0
         self._refused_now: set[tuple[str, str]] = set()  # channels refused in this delivery round
+        self._story_locks = KeyedLocks()
         self._zone = ZoneInfo(settings.timezone)
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
@@ -269,10 +271,21 @@ class AlertWatcher:
         # the story a moment later than this poll began, and a story from the future is never found.
         at = datetime.fromtimestamp(self._now(), UTC)
         story = self._stories.find_duplicate_signature(data, at)
+        new = story is None
         if story is None:
             story = item.key
             self._stories.add_signature(story, data, at)
-            await self._store.add_story(story, data, item.title, item.link or "", now)
+        # One item of a story at a time: an outlet polled at the same moment as the first waits until the
+        # first's alerts are queued, then joins their "also reported by" lines instead of racing them.
+        async with self._story_locks.hold(story):
+            return await self._alert_story(item, story, data if new else None, candidates, now)
+
+    async def _alert_story(
+        self, item: FeedItem, story: str, new: bytes | None, candidates: list[Subscription], now: float
+    ) -> bool:
+        """Queue the alerts of an item of `story`; `new`: its signature when it is the story's first item."""
+        if new is not None:
+            await self._store.add_story(story, new, item.title, item.link or "", now)
         else:
             # Same-story detection never crosses channels: a subscription already alerted to the story gets
             # this outlet on its "also reported by" line; the others have not seen the story yet.
@@ -313,30 +326,37 @@ class AlertWatcher:
         message. Returns the subscriptions that have no alert for the story yet."""
         unalerted = []
         for subscription in subscriptions:
-            found = await self._store.delivery(f"{subscription.id}:{story}")
-            if found is None:
-                unalerted.append(subscription)
-                continue
-            delivery, ref, delivered = found
-            alert = delivery.content
-            if not item.link or not isinstance(alert, StoryAlert) or item.link in alert.also:
-                continue
-            alert = replace(alert, also=(*alert.also, item.link))
-            if not delivered:
-                await self._store.update_pending_delivery(delivery.key, alert)
-                continue
-            if ref is None:
-                continue  # posted by a platform that gave no reference: it cannot be edited
-            updated = replace(delivery, content=alert)
-            try:
-                await self._sink.update(updated, ref)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
-                continue
-            await self._store.set_delivery_content(delivery.key, alert)
+            # Not while a delivery round runs: the alert is either still queued (its row is changed before
+            # it is read for posting) or posted (the message is edited), never posted without the link.
+            async with self._delivering:
+                if not await self._add_link(f"{subscription.id}:{story}", item):
+                    unalerted.append(subscription)
         return unalerted
+
+    async def _add_link(self, key: str, item: FeedItem) -> bool:
+        """Add the item's link to the alert `key`; False when there is no such alert."""
+        found = await self._store.delivery(key)
+        if found is None:
+            return False
+        delivery, ref, delivered = found
+        alert = delivery.content
+        if not item.link or not isinstance(alert, StoryAlert) or item.link in alert.also:
+            return True
+        alert = replace(alert, also=(*alert.also, item.link))
+        if not delivered:
+            await self._store.update_pending_delivery(delivery.key, alert)
+            return True
+        if ref is None:
+            return True  # posted by a platform that gave no reference: it cannot be edited
+        try:
+            await self._sink.update(replace(delivery, content=alert), ref)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
+            return True
+        await self._store.set_delivery_content(delivery.key, alert)
+        return True
 
     # --- delivery -------------------------------------------------------------------------------------
 
