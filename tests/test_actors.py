@@ -353,3 +353,32 @@ def test_a_number_inside_a_name_in_prose_is_part_of_it() -> None:
     names = {a.name for a in actors_of("Channel 4 News reported that the minister resigned in London.")}
     assert "Channel 4 News" in names
     assert not names & {"Channel", "News"}
+
+
+def kinds(text: str) -> dict[str, str]:
+    return {actor.name: actor.kind for actor in actors_of(text)}
+
+
+def test_clubs_named_after_places_on_a_results_line_are_organizations() -> None:
+    text = (
+        "SOCCER - SCOTTISH LEAGUE RESULTS .\nGLASGOW 1996-08-31\nResults of Scottish league matches on "
+        "Saturday :\nDivision one\nGreenock Morton 1 Falkirk 0\nPartick 1 St Mirren 1\nStirling 1 Dundee 1\n"
+        "Falkirk have now played four games in the league this season and lead the division.\n"
+    )
+    found = kinds(text)
+    assert {found.get(club) for club in ("Falkirk", "Partick", "St Mirren")} == {"organization"}, found
+    assert found.get("Glasgow") == "place", "the dateline is the town"
+
+
+def test_countries_and_a_non_sports_table_stay_places() -> None:
+    sports = (
+        "SOCCER - INTERNATIONAL FRIENDLY RESULTS .\nLONDON 1996-08-31\nResults of friendly matches played on "
+        "Saturday :\nEngland 2 Scotland 1\nWales 0 Ireland 3\nThe teams meet again in the cup next season, "
+        "when England will travel to Scotland for the match in Glasgow.\n"
+    )
+    assert {kinds(sports).get(n) for n in ("England", "Scotland")} == {"place"}
+    election = (
+        "Electoral votes counted by state on Wednesday night, officials said:\nOhio 18 Florida 29\n"
+        "Texas 38 Georgia 16\nThe governor said the count would be certified next week in every state.\n"
+    )
+    assert {kinds(election).get(n) for n in ("Ohio", "Florida", "Texas")} == {"place"}

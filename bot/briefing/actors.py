@@ -18,7 +18,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span
 
 from bot.briefing.boilerplate import dateline_place, has_furniture_word, in_credit_or_byline
-from bot.briefing.gazetteer import KnownActor, country_of_demonym, is_demonym, lookup, normalize
+from bot.briefing.gazetteer import KnownActor, country_of_demonym, is_country, is_demonym, lookup, normalize
 from bot.models import Actor, ActorKind, Sentence
 
 DemonymMode = Literal["attach", "create", "drop"]
@@ -113,13 +113,14 @@ def find_actors(
     (offsets into doc.text); `demonyms` says what "North Korean" does: add a mention to North Korea when
     that country is named too ("attach"), name it by itself ("create"), or nothing ("drop")."""
     text = doc.text  # Doc.text joins every token on each access: read it once
+    teams = _results_teams(text) if len(_SPORTS_WORD.findall(text)) >= SPORTS_WORDS else frozenset()
     dateline = _dateline(text)
     mentions = [dateline] if dateline else []
     mentions += [
         m
         for ent in _split_run_ons(doc)
         if not (dateline and ent.start_char < dateline.end and dateline.start < ent.end_char)
-        and (m := _mention(ent, text, demonyms))
+        and (m := _mention(ent, text, demonyms, teams))
     ]
     groups = _group(mentions, demonyms, set(re.findall(r"\b[a-z]+\b", text)))
     groups = _merge_acronyms(groups)
@@ -168,7 +169,7 @@ def _dateline(text: str) -> _Mention | None:
     return _Mention(name.title(), "place", start, start + len(name), lookup(name), dateline=True)
 
 
-def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
+def _mention(ent: Span, text: str, demonyms: DemonymMode, teams: frozenset[str]) -> _Mention | None:
     if ent.label_ in _NOT_NAMES:
         return None
     name = _clean(ent.text)
@@ -182,9 +183,38 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode) -> _Mention | None:
         kind = "organization"
     elif kind and not known and (_INITIAL_SURNAME.match(name) or _before_country(ent, name, text)):
         kind = "person"
+    if kind == "place" and name.casefold() in teams and not is_country(name):
+        kind = "organization"  # "Leicester 25 Bath 23", "Partick 1 St Mirren 1": a club named after its town
     if kind is None or _is_noise(name, ent, text):
         return None
     return _Mention(name, kind, ent.start_char, ent.end_char, known, shouted=_in_caps_line(ent, text))
+
+
+# Only a sports story's results lines name teams: "Ohio 18 Florida 29" in an election story names states.
+_SPORTS_WORD = re.compile(
+    r"\b(?:league|match(?:es)?|games?|goals?|innings|cup|championship|season|standings|division|"
+    r"tournament|team|club|wickets?|scored|beat|drew|played|points)\b",
+    re.IGNORECASE,
+)
+SPORTS_WORDS = 3
+# A line of sports results or a league table: a team, its score, the other team and its score; or a team and
+# a row of numbers. The names on it are teams, clubs named after places included.
+_TEAM = r"[^\W\d_][\w.'&-]*(?: [^\W\d_][\w.'&-]*){0,3}"
+_SCORE_LINE = re.compile(rf"[^\S\n]*({_TEAM})[^\S\n]+\d{{1,3}}[^\S\n]*,?[^\S\n]+({_TEAM})[^\S\n]+\d{{1,3}}\b")
+_TABLE_LINE = re.compile(
+    rf"[^\S\n]*({_TEAM})(?:[^\S\n]+\d+){{2,}}(?:[^\S\n]+[\d.,/-]+)*[^\S\n]*$", re.MULTILINE
+)
+
+
+def _results_teams(text: str) -> frozenset[str]:
+    """Names that stand as teams on a results or table line of the text (case-folded): every mention of
+    them in the text is the team ("gave Leicester a 2-0 lead"), not the town."""
+    teams: set[str] = set()
+    for line in text.split("\n"):
+        for pattern in (_SCORE_LINE, _TABLE_LINE):
+            if match := pattern.match(line):
+                teams.update(g.strip().casefold() for g in match.groups() if g)
+    return frozenset(teams)
 
 
 def _before_country(ent: Span, name: str, text: str) -> bool:

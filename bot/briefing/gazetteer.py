@@ -84,6 +84,24 @@ def _casefolded() -> dict[str, KnownActor]:
     return {form.casefold(): actor for form, actor in _tables()[0].items() if len(form) > 4}
 
 
+# Nations that field their own teams without being ISO countries.
+_HOME_NATIONS = frozenset({"england", "scotland", "wales", "northern ireland", "great britain", "britain"})
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    forms = {normalize(n).casefold() for canonical, names in _country_names() for n in names | {canonical}}
+    return frozenset(forms | _HOME_NATIONS)
+
+
+def is_country(text: str) -> bool:
+    """A country's name in any of its forms ("England" and the other home nations included)."""
+    known = lookup(text)
+    return normalize(text).casefold() in _countries() or (
+        known is not None and normalize(known.name).casefold() in _countries()
+    )
+
+
 def country_of_demonym(text: str) -> str | None:
     """ "North Korean" → "North Korea"; None for groups that are not a country's people ("Democrats")."""
     return _tables()[1].get(normalize(text))
