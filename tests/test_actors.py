@@ -382,3 +382,17 @@ def test_countries_and_a_non_sports_table_stay_places() -> None:
         "Texas 38 Georgia 16\nThe governor said the count would be certified next week in every state.\n"
     )
     assert {kinds(election).get(n) for n in ("Ohio", "Florida", "Texas")} == {"place"}
+
+
+def test_in_a_sports_story_a_place_that_beats_or_plays_against_another_is_a_team() -> None:
+    text = (
+        "CRICKET - LEICESTERSHIRE TAKE OVER AT TOP AFTER INNINGS VICTORY .\nLONDON 1996-08-30\n"
+        "West Indian all-rounder Phil Simmons took four for 38 on Friday as Leicestershire beat Somerset "
+        "by an innings and 39 runs in two days to take over at the head of the county championship.\n"
+        "Their match against Somerset was the fourth win of the season for the team.\n"
+    )
+    found = kinds(text)
+    assert found.get("Leicestershire") == "organization", found
+    assert found.get("Somerset") == "organization", found
+    assert found.get("London") == "place", "the dateline is the town"
+    assert found.get("Phil Simmons") == "person"

@@ -113,7 +113,8 @@ def find_actors(
     (offsets into doc.text); `demonyms` says what "North Korean" does: add a mention to North Korea when
     that country is named too ("attach"), name it by itself ("create"), or nothing ("drop")."""
     text = doc.text  # Doc.text joins every token on each access: read it once
-    teams = _results_teams(text) if len(_SPORTS_WORD.findall(text)) >= SPORTS_WORDS else frozenset()
+    sports = len(_SPORTS_WORD.findall(text)) >= SPORTS_WORDS
+    teams = _results_teams(text) | _prose_teams(text) if sports else frozenset()
     dateline = _dateline(text)
     mentions = [dateline] if dateline else []
     mentions += [
@@ -204,6 +205,25 @@ _SCORE_LINE = re.compile(rf"[^\S\n]*({_TEAM})[^\S\n]+\d{{1,3}}[^\S\n]*,?[^\S\n]+
 _TABLE_LINE = re.compile(
     rf"[^\S\n]*({_TEAM})(?:[^\S\n]+\d+){{2,}}(?:[^\S\n]+[\d.,/-]+)*[^\S\n]*$", re.MULTILINE
 )
+
+
+# In a sports story, a place that beats, draws with or plays against another is a team.
+_TEAM_AFTER = re.compile(
+    r"\b((?:[A-Z][\w.'&-]*[^\S\n]){0,2}[A-Z][\w.'&-]*)[^\S\n]+(?:beat|beats|drew|defeated|edged|thrashed|"
+    r"routed|overcame|trounced|reached \d|were bowled|collapsed to|won \d|lost \d)\b"
+)
+_TEAM_BEFORE = re.compile(
+    r"\b(?:against|beat|defeated|v|vs\.?|drew with|lost to|draw with|win over|victory over|defeat by|"
+    r"defeat to|home to|away to)[^\S\n]+((?:[A-Z][\w.'&-]*[^\S\n]){0,2}[A-Z][\w.'&-]*)"
+)
+
+
+def _prose_teams(text: str) -> frozenset[str]:
+    return frozenset(
+        match.group(1).strip().casefold()
+        for pattern in (_TEAM_AFTER, _TEAM_BEFORE)
+        for match in pattern.finditer(text)
+    )
 
 
 def _results_teams(text: str) -> frozenset[str]:
