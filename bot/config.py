@@ -5,6 +5,7 @@ Invalid settings fail at start with a message naming the key, never later in the
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -84,8 +85,8 @@ class AlertSettings:
     # its parked alerts is tried again, and when the platform takes it the channel resumes, nothing lost.
     parked_retry_seconds: float = 900.0
 
-    @property
-    def catalogue(self) -> Catalogue:
+    @functools.cached_property
+    def catalogue(self) -> Catalogue:  # built once: commands and every refresh resolve names with it
         return Catalogue(self.sources)
 
     @property

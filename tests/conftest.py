@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from pageserver import PageServer, loopback_host
 
 from bot.config import FetchSettings
+from bot.store import Store
 
 
 @pytest_asyncio.fixture
@@ -26,3 +28,10 @@ async def page_server() -> AsyncIterator[PageServer]:
 def fetch_settings(page_server: PageServer) -> FetchSettings:
     """FetchSettings whose allow-list is exactly the page server's address, with a short time cap."""
     return FetchSettings(allow_private_networks=(page_server.network,), timeout_seconds=2.0)
+
+
+@pytest_asyncio.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A real SQLite store in the test's own directory."""
+    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
+        yield opened

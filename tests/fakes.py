@@ -184,3 +184,16 @@ class FakeClock(Clock):
 
 def _datetime(when: datetime | float) -> datetime:
     return when if isinstance(when, datetime) else datetime.fromtimestamp(when, UTC)
+
+
+# The JSON of a briefing (README "Command line").
+BRIEFING_KEYS = {
+    "title",
+    "url",
+    "published",
+    "summary",
+    "summary_spans",
+    "actors",
+    "dates",
+    "truncated",
+}

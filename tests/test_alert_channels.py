@@ -3,11 +3,8 @@ channels' feeds reaches both channels, each with its own "also reported by" line
 added alerts its first story; a story is matched on the article and its actors, not only the summary."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from fakes import FakeBriefer, FakeClock, RecordingAdapter
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
@@ -50,12 +47,6 @@ def missile_briefing(url: str) -> Briefing:
         actors=[Actor("North Korea", "place", 8, aliases=("North Korean",))],
         text="A North Korean missile flew over Hokkaido on Tuesday, the Japanese government said.",
     )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 def story_alerts(sink: RecordingAdapter) -> dict[str, StoryAlert]:

@@ -1,8 +1,5 @@
 """Topic-alert commands through the chat core, on a real SQLite file."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from fakes import FakeBriefer
 
@@ -16,12 +13,6 @@ from bot.store import Store
 HERE = Place("discord", "100")
 MANAGER = Person("7", can_manage=True)
 MEMBER = Person("8")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 def core(store: Store, **alerts: object) -> ChatCore:

@@ -3,9 +3,6 @@ parked after a few tries, not retried forever; the channel's subscriptions are p
 platform takes a post there again, the channel resumes and nothing queued is lost. Meanwhile another channel
 and a platform that is only down are not affected."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from fakes import FakeBriefer, RecordingAdapter
 
@@ -38,12 +35,6 @@ class Platform(RecordingAdapter):
 def story(n: int, channel: str) -> Delivery:
     briefing = Briefing(title=f"Story {n}", url=f"https://news.example/{n}", published=None, summary=["It."])
     return Delivery(f"1:{channel}:{n}", "slack", channel, StoryAlert(1, "floods", briefing), float(n))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 async def test_refused_alerts_are_parked_the_channel_paused_then_resumed_with_nothing_lost(

@@ -1,9 +1,7 @@
 """Topic alerts in one process: a local feed server, the real fetcher and store, a recording sink."""
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fakes import FakeBriefer, FakeClock, RecordingAdapter
@@ -44,12 +42,6 @@ def flood_briefing(url: str) -> Briefing:
         summary=["The river flooded the old town on Monday."],
         actors=actors,
     )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 async def test_new_matching_stories_alert_once(

@@ -4,18 +4,16 @@ on all three. Each channel gets it once, briefed from its own outlet, and only i
 line grows; every feed was empty when added, and the story only says "North Korean" in its summary."""
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
+from botprocess import alert_posts, start_slack_bot
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
 
 from bot.store import Store
 
-BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 WAIT = 120  # generous waits, not timing assertions: the worker loads the NLP model first
 ARTICLE = """<html><head><title>Missile flies over Hokkaido{outlet}</title></head><body><article>
 <h1>Missile flies over Hokkaido</h1>
@@ -36,14 +34,6 @@ def story(link: str) -> Entry:
         link,
         summary="The launch set off sirens in Hokkaido early on Tuesday.",
     )
-
-
-def alert_posts(slack: SlackEmulator) -> list[dict]:
-    return [
-        call.args
-        for call in slack.calls_to("chat.postMessage")
-        if call.response.get("ok") and isinstance(call.args.get("metadata"), dict)
-    ]
 
 
 async def test_each_channel_gets_the_story_once_from_its_own_feeds(
@@ -74,18 +64,12 @@ async def test_each_channel_gets_the_story_once_from_its_own_feeds(
         "[briefing]\nworkers = 1\n"
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-    env |= {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token}
     log = tmp_path / "bot.log"
 
     def polled(name: str) -> int:
         return sum(request.path == f"/{name}.xml" for request in page_server.requests)
 
-    with log.open("wb") as out:
-        bot = await asyncio.create_subprocess_exec(
-            BRIEFBOT, "run", "-v", "--config", str(config), env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-        )  # fmt: skip
+    bot = await start_slack_bot(config, slack, log)
     try:
         async with asyncio.timeout(WAIT):
             await slack.wait_for_socket(timeout=WAIT)

@@ -2,11 +2,10 @@
 alert was posted exactly once (Slack emulator, local feed and page server, the real `briefbot run`)."""
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
+from botprocess import alert_posts, start_slack_bot
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
@@ -17,19 +16,8 @@ from bot.models import Briefing
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 EXAMPLE_HTML = (ROOT / "examples" / "harbour_tunnel.html").read_text(encoding="utf-8")
 WAIT = 120  # generous waits, not timing assertions: worker processes load the NLP model first
-
-
-async def start_bot(config: Path, slack: SlackEmulator, log: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-    env |= {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token}
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            BRIEFBOT, "run", "-v", "--config", str(config), env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-        )  # fmt: skip
 
 
 async def pending(db: Path) -> int:
@@ -41,12 +29,8 @@ def feed_polls(page_server: PageServer) -> int:
     return sum(request.path == "/feed.xml" for request in page_server.requests)
 
 
-def alert_posts(slack: SlackEmulator) -> list[str]:
-    return [
-        call.args["metadata"]["event_payload"]["key"]
-        for call in slack.calls_to("chat.postMessage")
-        if call.response.get("ok") and isinstance(call.args.get("metadata"), dict)
-    ]
+def alert_keys(slack: SlackEmulator) -> list[str]:
+    return [post["metadata"]["event_payload"]["key"] for post in alert_posts(slack)]
 
 
 async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
@@ -72,7 +56,7 @@ async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
     )
     log = tmp_path / "bot.log"
 
-    bot = await start_bot(config, slack, log)
+    bot = await start_slack_bot(config, slack, log)
     async with asyncio.timeout(WAIT):
         await slack.wait_for_socket(timeout=WAIT)
         while len(page_server.requests) < 2:  # noqa: ASYNC110 - the feed's baseline poll is behind us
@@ -90,9 +74,9 @@ async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
     assert not orphans, f"processes of the killed bot are still running: {orphans}"
     slack.release("chat.postMessage")
     assert await pending(db) == 1, "the alert was queued before posting and is not marked delivered"
-    [key] = alert_posts(slack)
+    [key] = alert_keys(slack)
 
-    restarted = await start_bot(config, slack, log)
+    restarted = await start_slack_bot(config, slack, log)
     try:
         async with asyncio.timeout(WAIT):
             while await pending(db):  # noqa: ASYNC110 - the restarted bot replays its outbox
@@ -104,7 +88,7 @@ async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
     finally:
         restarted.send_signal(signal.SIGTERM)
         exit_code = await asyncio.wait_for(restarted.wait(), 30)
-    assert alert_posts(slack) == [key], "posted once, before the crash; the replay found it in the history"
+    assert alert_keys(slack) == [key], "posted once, before the crash; the replay found it in the history"
     assert exit_code == 0, log.read_text(errors="replace")[-3000:]
     assert "Ferry timetable" not in str([c.args.get("text") for c in slack.calls_to("chat.postMessage")])
 
@@ -124,7 +108,7 @@ async def test_kill_9_before_posting_still_delivers(
         f'[chat]\ndatabase = "{db}"\n[alerts]\nretry_seconds = 0.5\n'
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )
-    bot = await start_bot(config, slack, tmp_path / "bot.log")
+    bot = await start_slack_bot(config, slack, tmp_path / "bot.log")
     try:
         async with asyncio.timeout(WAIT):
             while await pending(db):  # noqa: ASYNC110 - replayed once the adapter is connected
@@ -132,6 +116,6 @@ async def test_kill_9_before_posting_still_delivers(
     finally:
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.wait(), 30)
-    assert alert_posts(slack) == ["1:story-a"]
+    assert alert_keys(slack) == ["1:story-a"]
     [post] = [c for c in slack.posts if isinstance(c.args.get("metadata"), dict)]
     assert "Queued before the crash" in post.args["text"]

@@ -3,11 +3,10 @@ its alerts are refused for good, parked after a few tries and logged once, while
 same story; when the channel is back, the parked alert is posted there, nothing lost."""
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
+from botprocess import alert_posts, start_slack_bot
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
@@ -15,17 +14,12 @@ from pageserver import PageServer
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 EXAMPLE_HTML = (ROOT / "examples" / "harbour_tunnel.html").read_text(encoding="utf-8")
 WAIT = 120  # generous waits, not timing assertions: the worker loads the NLP model first
 
 
 def alert_channels(slack: SlackEmulator) -> list[str]:
-    return [
-        call.args["channel"]
-        for call in slack.calls_to("chat.postMessage")
-        if call.response.get("ok") and isinstance(call.args.get("metadata"), dict)
-    ]
+    return [post["channel"] for post in alert_posts(slack)]
 
 
 async def test_a_deleted_channel_is_parked_then_served_when_it_is_back(
@@ -50,14 +44,8 @@ async def test_a_deleted_channel_is_parked_then_served_when_it_is_back(
         "[briefing]\nworkers = 1\n"
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-    env |= {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token}
     log = tmp_path / "bot.log"
-    with log.open("wb") as out:
-        bot = await asyncio.create_subprocess_exec(
-            BRIEFBOT, "run", "-v", "--config", str(config), env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-        )  # fmt: skip
+    bot = await start_slack_bot(config, slack, log)
     try:
         async with asyncio.timeout(WAIT):
             await slack.wait_for_socket(timeout=WAIT)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fakes import BRIEFING_KEYS
 from pageserver import PageServer
 
 from bot.batch import run_batch
@@ -26,18 +27,6 @@ STORY = (
     "Shop owners on Mill Street warned that the closure would cost them customers. The regional transport "
     "agency said a temporary ferry could run by June if the budget allows it."
 )
-
-# The JSON of a briefing (README "Command line").
-BRIEFING_KEYS = {
-    "title",
-    "url",
-    "published",
-    "summary",
-    "summary_spans",
-    "actors",
-    "dates",
-    "truncated",
-}
 
 
 def rows(page_server: PageServer) -> list[str]:

@@ -3,18 +3,16 @@ server) answers it with a short `timeout` in every channel it was pasted in, kee
 the others meanwhile and after, and logs a warning, never a traceback."""
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
+from botprocess import start_slack_bot
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401
 from pageserver import PageServer
 
 from bot.errors import BriefingTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 EXAMPLE_HTML = (ROOT / "examples" / "harbour_tunnel.html").read_text(encoding="utf-8")
 # 4 MB, under the download cap: half a million paragraphs, seconds of work even cut to the tag cap.
 HUGE_HTML = "<html><body>" + "<p>a</p>" * 500_000 + "</body></html>"
@@ -37,14 +35,8 @@ async def test_a_page_over_the_time_limit_is_answered_in_each_channel_and_the_bo
         "[briefing]\nworkers = 2\ntime_limit_seconds = 1.0\n"
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-    env |= {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token}
     log = tmp_path / "bot.log"
-    with log.open("wb") as out:
-        bot = await asyncio.create_subprocess_exec(
-            BRIEFBOT, "run", "-v", "--config", str(config), env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-        )  # fmt: skip
+    bot = await start_slack_bot(config, slack, log)
     try:
         async with asyncio.timeout(WAIT):
             await slack.wait_for_socket(timeout=WAIT)

@@ -1,10 +1,8 @@
 """The platform-neutral chat behaviour, with a fake briefer and a real SQLite file."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from fakes import FakeBriefer
 
 from bot.chat.core import ChatCore
@@ -22,12 +20,6 @@ def fake_briefer(gate: asyncio.Event | None = None) -> FakeBriefer:
     """Links with "missing" in them are 404s; links with "bug" in them hit a fault (not a BriefError)."""
     errors = {"missing": NotFoundError(), "bug": RuntimeError("a fault with private details")}
     return FakeBriefer(errors=errors, gate=gate)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 def core_with(briefer: FakeBriefer, store: Store, **settings: object) -> ChatCore:

@@ -7,22 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes import BRIEFING_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 EXAMPLE = ROOT / "examples" / "harbour_tunnel.html"
-
-# The JSON of a briefing (README "Command line").
-BRIEFING_KEYS = {
-    "title",
-    "url",
-    "published",
-    "summary",
-    "summary_spans",
-    "actors",
-    "dates",
-    "truncated",
-}
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -72,12 +72,6 @@ class Bot:
         await self.emulator.wait_for(lambda: self.adapter.in_flight == 0)
 
 
-@pytest_asyncio.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
-        yield opened
-
-
 def settings_for(emulator: DiscordEmulator, *, intent: bool) -> Settings:
     discord_settings = DiscordSettings(
         message_content_intent=intent, api_base_url=emulator.api_base, gateway_url=emulator.gateway_url

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
+from fakes import BRIEFING_KEYS
 from feedserver import Entry, atom10, rss092, rss10, rss20
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -44,18 +45,6 @@ USER_CODES = {
 } - {"internal_error", "brief_error"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-# The JSON of a briefing (README "Command line").
-BRIEFING_KEYS = {
-    "title",
-    "url",
-    "published",
-    "summary",
-    "summary_spans",
-    "actors",
-    "dates",
-    "truncated",
-}
 
 
 # --- a running bot core, on an event loop of its own (hypothesis calls the test synchronously) -----------

@@ -2,9 +2,7 @@
 source of that query's subscriptions; redirector links are unwrapped to the publisher's article, and an
 article that can't be had still alerts with the feed item's own title and description."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -51,12 +49,6 @@ def test_the_query_goes_into_the_template_encoded() -> None:
 def test_a_search_feed_template_needs_its_placeholder() -> None:
     with pytest.raises(ConfigError, match="placeholder"):
         AlertSettings(search_feeds=("https://search.example/rss?q=news",))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 async def test_each_query_polls_its_search_feed_and_alerts_the_publishers_article(

@@ -240,6 +240,8 @@ class AlertWatcher:
             await self._store.mark_seen(url, [*keys, BASELINE_KEY], now)
             log.info("feed %s: baseline of %d items", url, len(items))
             return
+        if not items:
+            return  # an empty feed whose baseline is taken: nothing to look up or record
         known = await self._store.first_seen(url, keys)
         readers = self._readers.get(url, set())
         for item in items:

@@ -82,10 +82,9 @@ def _check_language(words: list[str]) -> None:
         raise UnsupportedLanguageError()
 
 
-def _spans(text: str, chosen: list[Sentence]) -> list[SummarySpan]:
+def _spans(starts: list[int], chosen: list[Sentence]) -> list[SummarySpan]:
     """Where each summary line is in the article text (its dateline left out, as in the line), and the index
-    of its paragraph among all of the text's paragraphs (hidden ones included, as in the extracted text)."""
-    starts = [start for start, _ in trimmed_paragraphs(text)]
+    of its paragraph among all of the text's paragraphs (`starts`: hidden ones included, as in the text)."""
     spans = []
     for s in chosen:
         start = s.start + len(s.text) - len(strip_dateline(s.text))  # the summary line drops the dateline
@@ -99,6 +98,7 @@ def brief_article(
     cut = text_cut(article.text)
     text = article.text[:cut]  # a prefix: offsets into it are offsets into the caller's text
     paragraphs = trimmed_paragraphs(text)
+    starts = [start for start, _ in paragraphs]  # before the title's paragraph is taken out
     title = article.title
     # masked for every stage; over-long space-free runs cost spaCy's tokenizer quadratic time
     hidden: list[tuple[int, int]] = [run.span() for run in LONG_RUN.finditer(text)]
@@ -140,7 +140,7 @@ def brief_article(
         actors=find_actors(doc, chosen),
         dates=find_dates(doc, published or date.today()),
         truncated=article.truncated or cut < len(article.text),
-        summary_spans=_spans(text, chosen),
+        summary_spans=_spans(starts, chosen),
         text=text,
     )
 
