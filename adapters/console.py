@@ -70,6 +70,8 @@ class ConsoleAdapter:
 
     async def deliver(self, delivery: Delivery) -> str | None:
         """A topic alert: printed like a briefing under a header naming the subscription."""
+        if delivery.mention is not None:
+            self._show(Notice(delivery.mention.label))  # the console's one person is "here"
         self._show(delivery.content)
         if isinstance(delivery.content, Notice):
             return None

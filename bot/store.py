@@ -16,7 +16,7 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.alerts.model import AlertContent, Delivery, StoryAlert, Subscription
-from bot.chat.model import Notice
+from bot.chat.model import Mention, Notice
 from bot.models import Briefing
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (platform, channel)
         )""",
     ),
+    # `--mention`: who a subscription's alerts ping (bot.alerts.model.Mention.token), kept with each queued
+    # alert so that a digest or a replay pings as its subscription said when it was queued.
+    (
+        "ALTER TABLE subscriptions ADD COLUMN mention TEXT",
+        "ALTER TABLE outbox ADD COLUMN mention TEXT",
+    ),
 ]
 
 
@@ -192,20 +198,28 @@ class Store:
         created_by: str,
         created_at: float,
         digest: str | None,
+        mention: Mention | None = None,
     ) -> Subscription | None:
         """The new subscription, or None when the channel already has this (normalized) query."""
         async with self._db.execute(
-            "INSERT INTO subscriptions (id, platform, channel, query, digest, created_by, created_at) "
+            "INSERT INTO subscriptions "
+            "(id, platform, channel, query, digest, created_by, created_at, mention) "
             # WHERE TRUE: SQLite needs it to tell the upsert clause from a join constraint
-            "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ? FROM subscriptions WHERE TRUE "
+            "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM subscriptions WHERE TRUE "
             "ON CONFLICT (platform, channel, query) DO NOTHING RETURNING id",
-            (platform, channel, query, digest, created_by, created_at),
+            (platform, channel, query, digest, created_by, created_at, mention and mention.token),
         ) as cursor:
             row = await cursor.fetchone()
         await self._db.commit()
         if row is None:
             return None
-        return Subscription(row[0], platform, channel, query, digest, created_by, created_at, 0)
+        return Subscription(row[0], platform, channel, query, digest, created_by, created_at, 0, mention)
+
+    async def set_subscription_mention(self, subscription_id: int, mention: Mention | None) -> None:
+        """Who the subscription's alerts ping from now on (alerts already queued keep theirs)."""
+        await self._change(
+            "UPDATE subscriptions SET mention = ? WHERE id = ?", (mention and mention.token, subscription_id)
+        )
 
     async def remove_subscription(self, platform: str, channel: str, subscription_id: int) -> bool:
         return await self._change(
@@ -220,7 +234,10 @@ class Store:
         rows = await self._channel_rows(
             f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions", platform, channel, "id"
         )
-        return [Subscription(*row) for row in rows]
+        return [
+            Subscription(id_, platform_, channel_, query, digest, by, at, alerts, Mention.from_token(mention))
+            for id_, platform_, channel_, query, digest, by, at, alerts, mention in rows
+        ]
 
     async def count_alert(self, subscription_id: int) -> None:
         await self._db.execute(
@@ -325,19 +342,20 @@ class Store:
     async def enqueue_delivery(self, delivery: Delivery) -> bool:
         """Queue an alert once: a replay with the same delivery key is ignored."""
         return await self._change(
-            "INSERT INTO outbox (delivery_key, platform, channel, payload, created_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (delivery_key) DO NOTHING",
+            "INSERT INTO outbox (delivery_key, platform, channel, payload, created_at, mention) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_key) DO NOTHING",
             (
                 delivery.key,
                 delivery.platform,
                 delivery.channel,
                 _alert_json(delivery.content),
                 delivery.created_at,
+                delivery.mention and delivery.mention.token,
             ),
         )
 
     async def pending_deliveries(self, platform: str | None = None) -> list[Delivery]:
-        sql = "SELECT delivery_key, platform, channel, payload, created_at FROM outbox"
+        sql = f"SELECT {_DELIVERY_COLUMNS} FROM outbox"
         sql += " WHERE delivered_at IS NULL AND parked_at IS NULL"
         args: tuple[str, ...] = ()
         if platform is not None:
@@ -345,11 +363,7 @@ class Store:
             args = (platform,)
         async with self._db.execute(sql + " ORDER BY created_at, delivery_key", args) as cursor:
             rows = await cursor.fetchall()
-        deliveries = []
-        for key, plat, chan, payload, created in rows:
-            if (content := _parse_alert(key, payload)) is not None:
-                deliveries.append(Delivery(key, plat, chan, content, created))
-        return deliveries
+        return [delivery for row in rows if (delivery := _delivery(row)) is not None]
 
     async def update_pending_delivery(self, key: str, content: AlertContent) -> bool:
         """Change an alert not yet delivered (e.g. another outlet of the same story); False once delivered."""
@@ -386,17 +400,13 @@ class Store:
 
     async def parked_deliveries(self, platform: str, channel: str) -> list[Delivery]:
         async with self._db.execute(
-            "SELECT delivery_key, platform, channel, payload, created_at FROM outbox WHERE platform = ? "
+            f"SELECT {_DELIVERY_COLUMNS} FROM outbox WHERE platform = ? "
             "AND channel = ? AND delivered_at IS NULL AND parked_at IS NOT NULL "
             "ORDER BY created_at, delivery_key",
             (platform, channel),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            Delivery(key, plat, chan, content, created)
-            for key, plat, chan, payload, created in rows
-            if (content := _parse_alert(key, payload)) is not None
-        ]
+        return [delivery for row in rows if (delivery := _delivery(row)) is not None]
 
     async def resume_channel(self, platform: str, channel: str) -> None:
         """Posting works there again: its parked alerts are queued again and its subscriptions resume."""
@@ -418,17 +428,14 @@ class Store:
     async def delivery(self, key: str) -> tuple[Delivery, str | None, bool] | None:
         """One alert by key: (delivery, the platform's reference once posted, whether it was delivered)."""
         async with self._db.execute(
-            "SELECT delivery_key, platform, channel, payload, created_at, posted_ref, delivered_at "
-            "FROM outbox WHERE delivery_key = ?",
+            f"SELECT {_DELIVERY_COLUMNS}, posted_ref, delivered_at FROM outbox WHERE delivery_key = ?",
             (key,),
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
+        if row is None or (delivery := _delivery(row[:-2])) is None:
             return None
-        key, platform, channel, payload, created, ref, delivered_at = row
-        if (content := _parse_alert(key, payload)) is None:
-            return None
-        return Delivery(key, platform, channel, content, created), ref, delivered_at is not None
+        ref, delivered_at = row[-2:]
+        return delivery, ref, delivered_at is not None
 
     async def set_delivery_content(self, key: str, content: AlertContent) -> None:
         """Record an alert's new content (after its posted message was edited)."""
@@ -456,7 +463,8 @@ class Store:
         return cursor.rowcount
 
 
-_SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts"
+_SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts, mention"
+_DELIVERY_COLUMNS = "delivery_key, platform, channel, payload, created_at, mention"
 _FEED_COLUMNS = "url, etag, last_modified, next_poll_at, failures, disabled, last_error"
 
 
@@ -496,6 +504,14 @@ def _alert_json(content: AlertContent) -> str:
     if content.digest_due is not None:
         payload["digest_due"] = content.digest_due
     return json.dumps(payload)
+
+
+def _delivery(row: Sequence[Any]) -> Delivery | None:
+    """A queued alert from its row (`_DELIVERY_COLUMNS`), or None when its payload is unreadable."""
+    key, platform, channel, payload, created, mention = row
+    if (content := _parse_alert(key, payload)) is None:
+        return None
+    return Delivery(key, platform, channel, content, created, Mention.from_token(mention))
 
 
 def _parse_alert(key: str, text: str) -> AlertContent | None:

@@ -5,8 +5,9 @@ from fakes import FakeBriefer
 
 from bot.alerts.catalogue import CATALOGUE, DEFAULT_SOURCES
 from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
+from bot.chat.commands import Subscribe
 from bot.chat.core import ChatCore
-from bot.chat.model import Notice, Outcome, Person, Place
+from bot.chat.model import Mention, Notice, Outcome, Person, Place
 from bot.config import AlertSettings, ChatSettings, ConfigError
 from bot.store import Store
 
@@ -151,3 +152,26 @@ def test_default_feeds_take_catalogue_names_or_urls_and_nothing_else() -> None:
         AlertSettings(default_feeds=("no-such-paper",))
     assert {feed.name for feed in CATALOGUE} >= set(DEFAULT_SOURCES)
     assert len({feed.url for feed in CATALOGUE}) == len(CATALOGUE)
+
+
+async def test_subscriptions_mention_here_a_group_or_refuse_what_they_cannot_ping(store: Store) -> None:
+    bot = core(store)
+    here = await bot.on_command(HERE, MANAGER, "subscribe floods --mention @here")
+    assert not here.private and ", mentioning @here" in text(here)
+    group = Mention("777", "<@&777>")  # what an adapter found for "--mention <@&777>"
+    grouped = await bot.handle(HERE, MANAGER, Subscribe("drought", None, "<@&777>", group))
+    assert ", mentioning <@&777>" in text(grouped)
+    unknown = await bot.on_command(HERE, MANAGER, "subscribe wildfire --mention @nobody")
+    assert unknown.private and unknown.reply.code == "bad_input" and "@nobody" in text(unknown)
+    assert [(s.query, s.mention) for s in await store.subscriptions()] == [
+        ("floods", Mention()),
+        ("drought", group),
+    ]
+    listed = text(await bot.on_command(HERE, MEMBER, "subscriptions"))
+    assert "`floods`: 0 alerts" in listed and "mentions @here" in listed and "mentions <@&777>" in listed
+    # Subscribing again with another mention changes who is pinged, not the subscription.
+    changed = await bot.handle(HERE, MANAGER, Subscribe("floods", None, "<@&777>", group))
+    assert text(changed) == "#1 `floods` now mentions <@&777> with each alert."
+    assert [s.mention for s in await store.subscriptions()] == [group, group]
+    refused = await bot.handle(HERE, MEMBER, Subscribe("floods", None, "@here"))
+    assert refused.private and text(refused) == MANAGERS_ONLY

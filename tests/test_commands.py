@@ -47,6 +47,17 @@ ARTICLE = "The harbour reopened on Tuesday after six weeks of repairs to its out
         ("subscribe floods --digest daily@08:00", Subscribe("floods", "daily@08:00")),
         ("subscribe floods --digest  daily@7 ", Subscribe("floods", "daily@7")),  # refused by the handler
         ("subscribe floods --digest", Subscribe("floods --digest")),  # no value: part of the query
+        ("subscribe floods --mention @here", Subscribe("floods", None, "@here")),
+        (
+            "subscribe floods --mention @oncall  --digest daily@08:00",
+            Subscribe("floods", "daily@08:00", "@oncall"),
+        ),
+        (
+            "subscribe floods --digest daily@08:00 --mention @here",
+            Subscribe("floods", "daily@08:00", "@here"),
+        ),
+        # An option given twice: the first is part of the query, whose parser refuses "--".
+        ("subscribe a --mention @x --mention @y", Subscribe("a --mention @x", None, "@y")),
         ("unsubscribe 3", Unsubscribe("3")),
         ("unsubscribe   #3", Unsubscribe("#3")),
         ('UNSUBSCRIBE "north korea" missile', Unsubscribe('"north korea" missile')),

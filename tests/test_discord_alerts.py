@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,12 @@ from fakes import FakeBriefer, FakeClock
 
 from adapters.discordbot.adapter import DiscordAdapter
 from adapters.discordbot.alerts import alert_nonce
+from adapters.discordbot.listeners import role_mention
 from adapters.discordbot.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, alert_content, units
 from adapters.discordbot.replies import NotConnectedError, PostRefusedError
 from bot.alerts.model import AlertRefused, Delivery, StoryAlert
 from bot.chat.core import ChatCore
-from bot.chat.model import Notice
+from bot.chat.model import Mention, Notice
 from bot.chat.outbox import Outbox
 from bot.config import DiscordSettings, Settings
 from bot.models import Actor, Briefing
@@ -367,3 +369,35 @@ async def test_update_before_the_adapter_runs_raises_at_once() -> None:
     adapter = DiscordAdapter(Settings(), token="unused")
     with pytest.raises(NotConnectedError):
         await adapter.update(alert(1, 1234), "42")
+
+
+async def test_an_alert_pings_its_subscriptions_mention_and_nothing_it_quotes(
+    discord_emulator: DiscordEmulator, start_adapter: Any
+) -> None:
+    adapter = await start_adapter()
+    news = discord_emulator.channel_ids["news"]
+    role = replace(alert(7, news, query="harbour"), mention=Mention("777", "<@&777>"))
+    here = replace(alert(8, news), key="8:story-1", mention=Mention())
+    quoting = Notice("Daily digest: @everyone <@&123456789012345678> cheers")
+    digest = Delivery("digest:8:1", "discord", str(news), quoting, 0.0, Mention())
+    for delivery in (role, here, digest):
+        await adapter.deliver(delivery)
+    first, second, third = (request.body for request in posts(discord_emulator))
+    assert first["content"].startswith("<@&777> New story for `harbour` (#7)")
+    assert first["allowed_mentions"]["parse"] == [] and first["allowed_mentions"]["roles"] == [777]
+    assert second["content"].startswith("@here New story")
+    assert second["allowed_mentions"]["parse"] == ["everyone"] and not second["allowed_mentions"].get("roles")
+    # What the digest quotes is escaped: with "everyone" allowed, only the leading @here may ping.
+    assert third["content"] == "@here Daily digest: @\u200beveryone <@\u200b&123456789012345678> cheers"
+    # An edit (another outlet turned up) keeps the mention shown but pings nobody again.
+    await adapter.update(replace(role, content=replace(role.content, also=("https://b.example/x",))),
+                         discord_emulator.messages[0]["id"])  # fmt: skip
+    edit = [e for e in discord_emulator.log if e.route.startswith("PATCH")][-1].body
+    assert edit["content"].startswith("<@&777> ") and edit["allowed_mentions"]["parse"] == []
+    assert "roles" not in edit["allowed_mentions"] or edit["allowed_mentions"]["roles"] == []
+
+
+def test_a_role_mention_is_read_from_discords_markup() -> None:
+    assert role_mention("<@&123456789012345678>") == Mention("123456789012345678", "<@&123456789012345678>")
+    for written in ("@Mods", "<@123>", "<#123>", "<@&123> x", "@here"):
+        assert role_mention(written) is None

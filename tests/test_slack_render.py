@@ -11,14 +11,18 @@ from adapters.slackbot.render import (
     MAX_BLOCKS,
     SECTION_CHARS,
     TITLE_CHARS,
+    alert_message,
     briefing_message,
     escape,
     fit,
     from_slack_markup,
+    group_mention,
+    mentioning,
     notice_message,
     strip_mention,
 )
-from bot.chat.model import Notice
+from bot.alerts.model import StoryAlert
+from bot.chat.model import Mention, Notice
 from bot.models import Actor, Briefing, DateMention
 
 URL = "https://news.example.org/2024/05/harbour-bridge?a=1&b=2"
@@ -127,3 +131,27 @@ def test_strip_mention_removes_only_the_bot() -> None:
     assert strip_mention("<@U0BOT> brief <https://a.example/x> for <@U0BOB>", "U0BOT") == (
         "brief <https://a.example/x> for <@U0BOB>"
     )
+
+
+def test_a_group_mention_is_read_from_the_escaped_command_text() -> None:
+    markup = "subscribe floods --mention <!subteam^S0ONCALL|@oncall> for <!subteam^S0OTHER|@other>"
+    group_of = group_mention(markup)
+    assert group_of("@oncall") == Mention("S0ONCALL", "@oncall")
+    assert group_of("@other") == Mention("S0OTHER", "@other")
+    assert group_of("@nobody") is None  # typed as plain text: no group behind it
+    assert group_mention("--mention @oncall")("@oncall") is None
+
+
+def test_a_mention_pings_first_and_nothing_quoted_can_ping() -> None:
+    alert = StoryAlert(
+        3, "floods", Briefing("<!channel> Floods", "https://n.example/a", None, ["<!here> x."])
+    )
+    plain = alert_message(alert)
+    assert "<!" not in plain["text"] + str(plain["blocks"])
+    pinged = mentioning(plain, Mention("S0ONCALL", "@oncall"))
+    assert pinged["text"].startswith("<!subteam^S0ONCALL> New story for `floods` (#3)")
+    assert pinged["blocks"][0]["text"]["text"] == "<!subteam^S0ONCALL>"
+    assert pinged["blocks"][1:] == plain["blocks"]
+    here = mentioning({"text": "Daily digest"}, Mention())
+    assert here == {"text": "<!here> Daily digest"}
+    assert mentioning(plain, None) is plain

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.alerts.model import Delivery, StoryAlert
-from bot.chat.model import Notice
+from bot.chat.model import Mention, Notice
 from bot.models import Actor, Briefing, DateMention
 from bot.store import MIGRATIONS, FeedRow, Store
 
@@ -222,3 +222,29 @@ async def test_alert_content_round_trips_through_the_store(tmp_path: Path) -> No
         assert await store.update_pending_delivery("k0", grown)
         found = await store.delivery("k0")
         assert found is not None and found[0].content == grown
+
+
+async def test_who_alerts_mention_is_kept_with_subscriptions_and_queued_alerts(tmp_path: Path) -> None:
+    oncall = Mention("S0ONCALL", "@oncall")
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        first = await store.add_subscription(
+            "slack", "C1", "floods", created_by="U1", created_at=1.0, digest=None, mention=oncall
+        )
+        await store.add_subscription("slack", "C1", "drought", created_by="U1", created_at=1.0, digest=None)
+        assert first is not None and first.mention == oncall
+        await store.set_subscription_mention(first.id, Mention())
+        deliveries = [
+            Delivery("a", "slack", "C1", Notice("Digest"), 1.0, oncall),
+            Delivery("b", "slack", "C1", Notice("Plain"), 2.0),
+            Delivery("c", "slack", "C1", Notice("Here"), 3.0, Mention()),
+        ]
+        for delivery in deliveries:
+            await store.enqueue_delivery(delivery)
+        await store.park_channel("slack", "C1", "is_archived", 4.0)
+        assert await store.parked_deliveries("slack", "C1") == deliveries
+    async with await Store.open(tmp_path / "db.sqlite3") as store:  # and across a restart
+        assert [s.mention for s in await store.subscriptions()] == [Mention(), None]
+        await store.resume_channel("slack", "C1")
+        assert await store.pending_deliveries() == deliveries
+        found = await store.delivery("a")
+        assert found is not None and found[0].mention == oncall

@@ -44,10 +44,11 @@ from bot.chat.commands import (
     Unsubscribe,
     parse,
     parse_mention,
+    with_group_mention,
 )
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
-from bot.chat.model import Notice, Outcome, Person, Place
+from bot.chat.model import Mention, Notice, Outcome, Person, Place
 from bot.errors import BadInputError, InternalError, InvalidUrlError, TooShortError
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ HELP = """\
 • Paste a link: I reply with a briefing when automatic briefings are on in the channel.
 • Mention me with a link: same as `/brief`.
 • `/brief-auto state:on|off` (channel managers): automatic briefings of pasted links in this channel.
-• `/brief-topics action:subscribe value:<query>` (channel managers): a briefing for each new matching story.
+• `/brief-topics action:subscribe value:<query> [--mention @role]` (channel managers): a briefing for each new
+  matching story, pinging that role (or `@here`).
 Errors from `/brief` and **Brief this** are shown only to you."""
 
 NO_PERMISSION = "Only people who can manage this channel can change that (use `/brief-auto`)."
@@ -88,6 +90,16 @@ def text_to_brief(text: str) -> Command | Notice:
     if isinstance(command, Help | Auto):
         return Notice(TooShortError().message, code=TooShortError.code)
     return command
+
+
+_ROLE = re.compile(r"<@&(\d{1,20})>")
+
+
+def role_mention(written: str) -> Mention | None:
+    """The role a `--mention` names, as Discord writes a role mention in a message or an option: <@&id>.
+    Its label is that markup too: Discord shows it as the role's name, and nobody is pinged by a notice."""
+    match = _ROLE.fullmatch(written)
+    return Mention(match.group(1), written) if match else None
 
 
 def _strip_mentions(text: str, user_id: int) -> str:
@@ -142,7 +154,8 @@ class Listeners:
         self, message: discord.Message, where: Place, person: Person, text: str
     ) -> None:
         # "@briefbot can you brief <link> please?" briefs the link, as on Slack (bot.chat.commands).
-        for command in parse_mention(text, self._max_links):
+        for written in parse_mention(text, self._max_links):
+            command = with_group_mention(written, role_mention)
             if isinstance(command, Help):
                 outcome = Outcome(Notice(HELP), private=True)
             elif isinstance(command, Auto) and command.value is not None and not can_manage_channel(message):
@@ -165,7 +178,7 @@ class Listeners:
     def on_brief_topics(
         self, interaction: discord.Interaction, action: str, value: str | None
     ) -> Awaitable[None]:
-        command = TOPIC_ACTIONS[action]((value or "").strip())
+        command = with_group_mention(TOPIC_ACTIONS[action]((value or "").strip()), role_mention)
         return self._tasks.track("/brief-topics", self._answer(interaction, self._asking(command)))
 
     def on_brief_this(self, interaction: discord.Interaction, target: discord.Message) -> Awaitable[None]:

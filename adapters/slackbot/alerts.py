@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slackbot.render import Message, reply_message
+from adapters.slackbot.render import Message, mentioning, reply_message
 from adapters.slackbot.replies import refused
 from bot.alerts.model import AlertRefused, Delivery
 from bot.chat.model import Place
@@ -94,9 +94,10 @@ class SlackAlerts:
             )
 
     def _render(self, delivery: Delivery) -> Message:
-        return reply_message(
+        message = reply_message(
             delivery.content, max_actors=self._shown.max_actors_shown, max_dates=self._shown.max_dates_shown
         )
+        return mentioning(message, delivery.mention)
 
     def _edit(self, delivery: Delivery, ref: str, message: Message, call: _AlertCall) -> Post:
         async def edit() -> None:

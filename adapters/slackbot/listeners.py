@@ -19,9 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.shutdown import EventTasks
-from adapters.slackbot.render import from_slack_markup, strip_mention
+from adapters.slackbot.render import from_slack_markup, group_mention, strip_mention
 from adapters.slackbot.replies import Replies
-from bot.chat.commands import BriefUrl, Command, parse, parse_mention
+from bot.chat.commands import BriefUrl, Command, parse, parse_mention, with_group_mention
 from bot.chat.core import ChatCore
 from bot.chat.links import find_links
 from bot.chat.model import Notice, Outcome, Person, Place
@@ -103,9 +103,13 @@ class Listeners:
         if (where := _place(_field(event, "channel"), event)) is None:
             _malformed("mention event")
             return
-        text = from_slack_markup(strip_mention(_field(event, "text") or "", context.bot_user_id))
+        markup = strip_mention(_field(event, "text") or "", context.bot_user_id)
         # "@briefbot can you brief <link>?": the links are the request, whatever the words around them.
-        self._spawn(self._answer(where, _person(event), parse_mention(text, self._max_links), respond=None))
+        requests = [
+            with_group_mention(command, group_mention(markup))
+            for command in parse_mention(from_slack_markup(markup), self._max_links)
+        ]
+        self._spawn(self._answer(where, _person(event), requests, respond=None))
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, before any work: Slack gives 3 seconds
@@ -113,8 +117,9 @@ class Listeners:
         if where is None or user is None:
             _malformed("slash command")
             return
-        text = from_slack_markup(_field(command, "text") or "")
-        self._spawn(self._answer_command(where, user, parse(text), respond))
+        markup = _field(command, "text") or ""
+        asked = with_group_mention(parse(from_slack_markup(markup)), group_mention(markup))
+        self._spawn(self._answer_command(where, user, asked, respond))
 
     async def _on_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()

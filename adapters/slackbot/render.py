@@ -7,11 +7,12 @@ piece is cut to its limit here, so the API never rejects a briefing for its size
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.alerts.model import StoryAlert, story_header
-from bot.chat.model import Notice
+from bot.chat.model import Mention, Notice
 from bot.models import Briefing
 from bot.render import TRUNCATED_NOTE, format_text, human_date, key_dates, top_actors
 
@@ -54,6 +55,22 @@ def from_slack_markup(text: str) -> str:
     plain = _MARKUP.sub(_plain_token, text)
     # Slack escapes only these three; decoding &amp; last keeps a literal "&amp;lt;" as "&lt;".
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+_GROUP = re.compile(r"<!subteam\^(\w+)(?:\|([^<>]*))?>")
+
+
+def group_mention(markup: str) -> Callable[[str], Mention | None]:
+    """For a command's text as Slack escaped it: the user group a `--mention` written as `written` (its plain
+    form, "@oncall") stands for, or None."""
+
+    def group_of(written: str) -> Mention | None:
+        for match in _GROUP.finditer(markup):
+            if from_slack_markup(match.group(0)) == written:
+                return Mention(match.group(1), match.group(2) or written)
+        return None
+
+    return group_of
 
 
 def strip_mention(text: str, user_id: str | None) -> str:
@@ -155,6 +172,20 @@ def briefing_message(briefing: Briefing, *, max_actors: int = 6, max_dates: int 
 def notice_message(notice: Notice) -> Message:
     """A short text reply (help, confirmation, friendly error). Its *bold* and `code` are meant as mrkdwn."""
     return {"text": fit(escape(notice.text), FALLBACK_CHARS)}
+
+
+def mentioning(message: Message, mention: Mention | None) -> Message:
+    """The message pinging `mention` (a topic alert's subscription said so): the only mention markup in a
+    message, since everything quoted is escaped."""
+    if mention is None:
+        return message
+    tag = "<!here>" if mention.group is None else f"<!subteam^{mention.group}>"
+    pinged = {**message, "text": f"{tag} {message['text']}"}
+    if blocks := message.get("blocks"):  # notifications read the text; the channel sees the blocks
+        pinged["blocks"] = [{"type": "section", "text": {"type": "mrkdwn", "text": tag}}, *blocks][
+            :MAX_BLOCKS
+        ]
+    return pinged
 
 
 def requested_by(message: Message, user: str) -> Message:

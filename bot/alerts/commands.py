@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.alerts.catalogue import Catalogue
-from bot.alerts.query import QueryError, parse_query
+from bot.alerts.query import Query, QueryError, parse_query
 from bot.chat.commands import (
     AddSource,
     AlertCommand,
@@ -23,7 +23,7 @@ from bot.chat.commands import (
     Unsubscribe,
 )
 from bot.chat.links import canonical_url
-from bot.chat.model import Notice, Outcome, Person, Place
+from bot.chat.model import Mention, Notice, Outcome, Person, Place
 from bot.config import AlertSettings
 from bot.errors import BriefError
 from bot.store import Store
@@ -32,6 +32,10 @@ _DIGEST_VALUE = re.compile(r"^daily@([01]\d|2[0-3]):([0-5]\d)$")
 PAUSED = (
     "Paused: the platform refuses my alerts here ({refusal}). They resume by themselves once I can post "
     "here again (check that I'm still in the channel and may post); nothing queued is lost."
+)
+BAD_MENTION = (
+    "I can't mention `{written}`: use `--mention @here`, or mention a user group (Slack) or a role (Discord) "
+    "so that it shows as a mention when you type it."
 )
 MANAGERS_ONLY = "Only people who manage this channel can change its subscriptions and sources."
 
@@ -45,6 +49,32 @@ def _sources_in_words(feeds: list[str], catalogue: Catalogue) -> str:
     more = len(feeds) - len(named)
     listed = "; ".join(named) + (f"; and {more} more" if more else "")
     return f"{len(feeds)} source{'s' if len(feeds) != 1 else ''} ({listed})"
+
+
+def _mention_of(command: Subscribe) -> Mention | None:
+    """Who the subscribe asks to ping: the group the adapter found, @here, or None (nobody, or not usable)."""
+    if command.mention is not None:
+        return command.mention
+    written = (command.mention_written or "").lower()
+    return Mention() if written in ("@here", "here", "@channel", "@everyone") else None
+
+
+def _checked(command: Subscribe) -> tuple[Query, Mention | None] | Outcome:
+    """The subscribe's parsed query and mention, or the private answer saying what is wrong with it."""
+    if command.digest is not None and not _DIGEST_VALUE.match(command.digest):
+        return _private("Use `--digest daily@HH:MM`, e.g. `--digest daily@08:00`.", "bad_input")
+    mention = _mention_of(command)
+    if command.mention_written and mention is None:
+        return _private(BAD_MENTION.format(written=command.mention_written.replace("`", "'")), "bad_input")
+    rest = command.query
+    if not rest.strip():
+        return _private('Tell me what to watch for, e.g. `/brief subscribe "North Korea" missile -sports`.')
+    try:
+        return parse_query(rest), mention
+    except QueryError as error:
+        return _private(
+            f"That query has a problem: {error.reason}.\n```\n{error.pointer(rest)}\n```", error.code
+        )
 
 
 def _private(text: str, code: str | None = None) -> Outcome:
@@ -90,25 +120,24 @@ class AlertCommands:
         return list(dict.fromkeys([*self._settings.default_feed_urls, *own]))
 
     async def _subscribe(self, where: Place, person: Person, command: Subscribe) -> Outcome:
-        rest, digest = command.query, command.digest
-        if digest is not None and not _DIGEST_VALUE.match(digest):
-            return _private("Use `--digest daily@HH:MM`, e.g. `--digest daily@08:00`.", "bad_input")
-        if not rest.strip():
-            return _private(
-                'Tell me what to watch for, e.g. `/brief subscribe "North Korea" missile -sports`.'
-            )
-        try:
-            query = parse_query(rest)
-        except QueryError as error:
-            return _private(
-                f"That query has a problem: {error.reason}.\n```\n{error.pointer(rest)}\n```", error.code
-            )
+        checked = _checked(command)
+        if isinstance(checked, Outcome):
+            return checked
+        query, mention = checked
         existing = await self._store.subscriptions(where.platform, where.channel)
+        same = [s for s in existing if s.query == query.normalized()]
+        if same and mention is not None and same[0].mention != mention:
+            # Subscribing again with another --mention changes who is pinged; nothing else changes.
+            await self._store.set_subscription_mention(same[0].id, mention)
+            return Outcome(
+                Notice(f"#{same[0].id} `{same[0].query}` now mentions {mention.label} with each alert.")
+            )
         if len(existing) >= self._settings.max_subscriptions_per_channel:
             return _private("This channel has as many subscriptions as it may; remove one first.", "too_many")
+        digest = command.digest
         added = await self._store.add_subscription(
             where.platform, where.channel, query.normalized(),
-            created_by=person.user, created_at=self._now(), digest=digest,
+            created_by=person.user, created_at=self._now(), digest=digest, mention=mention,
         )  # fmt: skip
         if added is None:
             return _private(f"This channel already follows `{query.normalized()}`.")
@@ -121,8 +150,9 @@ class AlertCommands:
         watched = "no sources yet: add one with `/brief source add <name>`"
         if feeds:
             watched = _sources_in_words(feeds, self._settings.catalogue)
+        pinging = f", mentioning {mention.label}" if mention else ""
         return Outcome(
-            Notice(f"Subscribed (#{added.id}): {query.describe()}. I'll post {when} from {watched}, "
+            Notice(f"Subscribed (#{added.id}): {query.describe()}. I'll post {when}{pinging} from {watched}, "
                    "starting with stories published from now on.")
         )  # fmt: skip
 
@@ -156,8 +186,10 @@ class AlertCommands:
         for s in subscriptions:
             since = datetime.fromtimestamp(s.created_at).date().isoformat()
             digest = f", digest {s.digest}" if s.digest else ""
+            pings = f", mentions {s.mention.label}" if s.mention else ""
             lines.append(
-                f"#{s.id} `{s.query}`: {s.alerts} alert{'s' if s.alerts != 1 else ''} since {since}{digest}"
+                f"#{s.id} `{s.query}`: {s.alerts} alert{'s' if s.alerts != 1 else ''} since {since}"
+                f"{digest}{pings}"
             )
         return _private("\n".join(lines))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.chat.model import Notice
+from bot.chat.model import Mention, Notice
 from bot.models import Briefing
 
 
@@ -21,6 +21,7 @@ class Subscription:
     created_by: str
     created_at: float  # epoch seconds: only items first seen after this alert
     alerts: int
+    mention: Mention | None = None  # pinged with each alert (`--mention`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Delivery:
     channel: str
     content: AlertContent
     created_at: float
+    mention: Mention | None = None  # its subscription's, pinged when it is first posted (never on edits)
 
 
 class AlertRefused(Exception):

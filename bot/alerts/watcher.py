@@ -305,7 +305,7 @@ class AlertWatcher:
             due = next_due(subscription.digest, now, self._zone) if subscription.digest else None
             alert = StoryAlert(subscription.id, subscription.query, briefing, digest_due=due)
             delivery = Delivery(f"{subscription.id}:{story}", subscription.platform, subscription.channel,
-                                alert, now)  # fmt: skip
+                                alert, now, subscription.mention)  # fmt: skip
             if await self._store.enqueue_delivery(delivery):
                 await self._store.count_alert(subscription.id)
                 queued = True
@@ -382,7 +382,7 @@ class AlertWatcher:
                 text = digest_text([story for _, story in parts])
                 # One key per subscription and day, so a replay after a crash is recognized like any alert.
                 combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
-                                    Notice(text), now)  # fmt: skip
+                                    Notice(text), now, first.mention)  # fmt: skip
                 delivered += await self._send(combined, [queued for queued, _ in parts])
         return delivered
 

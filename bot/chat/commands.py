@@ -9,12 +9,14 @@ handler.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import ClassVar, Self
 
 from bot.chat.links import find_links
+from bot.chat.model import Mention
 
-_DIGEST = re.compile(r"\s--digest\s+(\S+)\s*$")
+_OPTION = re.compile(r"\s--(digest|mention)\s+(\S+)\s*$")  # a trailing `--name value` of subscribe
 
 # What `Help` answers where commands are typed (Discord, with its own slash commands, has its own).
 HELP = """\
@@ -23,8 +25,8 @@ HELP = """\
 • `/brief <link>` or `/brief <pasted text>`: a briefing for everyone in the channel.
 • Mention me with a link: same as /brief.
 • `/brief auto on` / `/brief auto off` / `/brief auto`: automatic briefings of pasted links in this channel.
-• `/brief subscribe <query> [--digest daily@08:00]`: a briefing here for every new story that matches, e.g.
-  `/brief subscribe "North Korea" (missile OR launch) -sports actor:"Kim Jong Un"`.
+• `/brief subscribe <query> [--digest daily@08:00] [--mention @here|@group]`: a briefing here for every new
+  story that matches, e.g. `/brief subscribe "North Korea" (missile OR launch) -sports actor:"Kim Jong Un"`.
 • `/brief subscriptions`, `/brief unsubscribe <number>`: list and remove them.
 • `/brief sources`, `/brief source add <feed url>`, `/brief source remove <feed url>`: the feeds watched here.
 • `/brief help`: this message. Errors are shown only to you."""
@@ -58,6 +60,8 @@ class Auto:
 class Subscribe:
     query: str  # as written; the handler parses it
     digest: str | None = None  # the value after `--digest`, checked by the handler
+    mention_written: str | None = None  # the value after `--mention`, as the platform gave it
+    mention: Mention | None = None  # who that is, when the adapter recognised a group of its platform
     needs_manager: ClassVar[bool] = True
 
     @classmethod
@@ -66,10 +70,12 @@ class Subscribe:
 
     @classmethod
     def of(cls, text: str) -> Self:
-        """A query with an optional trailing `--digest daily@HH:MM`."""
-        if match := _DIGEST.search(" " + text):
-            return cls((" " + text)[: match.start()].strip(), match.group(1))
-        return cls(text.strip())
+        """A query with optional trailing `--digest daily@HH:MM` and `--mention <who>`, in either order."""
+        rest, options = " " + text, dict[str, str]()
+        while (match := _OPTION.search(rest)) and match.group(1) not in options:
+            options[match.group(1)] = match.group(2)
+            rest = rest[: match.start()]
+        return cls(rest.strip(), options.get("digest"), options.get("mention"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +169,14 @@ def parse(text: str) -> Command:
             return command
     links = find_links(text, 1)
     return BriefUrl(links[0]) if links and len(words) <= 3 else BriefText(text)
+
+
+def with_group_mention(command: Command, group_of: Callable[[str], Mention | None]) -> Command:
+    """A subscribe's `--mention` resolved by the adapter, which alone knows its platform's mention markup
+    (`group_of` maps what was written to a group, or None). `@here` needs no adapter: the handler knows it."""
+    if isinstance(command, Subscribe) and command.mention_written and command.mention is None:
+        return replace(command, mention=group_of(command.mention_written))
+    return command
 
 
 def parse_mention(text: str, max_links: int) -> list[Command]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 from bot.models import Briefing
 
@@ -30,6 +31,29 @@ class Person:
 
     def key(self, platform: str) -> str:
         return f"{platform}:{self.user}"
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Who a subscription's alerts ping: the people active in the channel (`@here`), or one group of people
+    (a Slack user group, a Discord role) by its platform id. Nothing else in an alert ever pings."""
+
+    group: str | None = None  # the platform's id of the group; None for @here
+    label: str = "@here"  # how people know it, e.g. "@oncall"
+
+    @property
+    def token(self) -> str:
+        """The stored form: "here", or "group:<id>:<label>"."""
+        return "here" if self.group is None else f"group:{self.group}:{self.label}"
+
+    @classmethod
+    def from_token(cls, token: str | None) -> Self | None:
+        if not token:
+            return None
+        if token == "here":
+            return cls()
+        _, group, label = token.split(":", 2)
+        return cls(group, label)
 
 
 @dataclass(frozen=True, slots=True)
