@@ -135,8 +135,7 @@ class Store:
         return store
 
     async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("PRAGMA user_version")
         version = row[0] if row else 0
         for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
             await self._db.execute("BEGIN")
@@ -144,6 +143,15 @@ class Store:
                 await self._db.execute(sql)
             await self._db.execute(f"PRAGMA user_version = {number}")
             await self._db.commit()
+
+    async def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        """All rows of a query, run to its end in one step: a statement left in progress between awaits
+        would make another task's commit on this shared connection fail."""
+        return list(await self._db.execute_fetchall(sql, args))
+
+    async def _row(self, sql: str, args: Sequence[Any] = ()) -> Any | None:
+        rows = await self._rows(sql, args)
+        return rows[0] if rows else None
 
     async def _change(self, sql: str, args: Sequence[Any]) -> bool:
         """Run one write and commit it; True when it changed a row."""
@@ -159,8 +167,7 @@ class Store:
         if platform is not None and channel is not None:
             sql += " WHERE platform = ? AND channel = ?"
             args = (platform, channel)
-        async with self._db.execute(f"{sql} ORDER BY {order}", args) as cursor:
-            return list(await cursor.fetchall())
+        return await self._rows(f"{sql} ORDER BY {order}", args)
 
     async def close(self) -> None:
         await self._db.close()
@@ -173,10 +180,9 @@ class Store:
 
     async def auto_brief(self, platform: str, channel: str) -> bool | None:
         """The channel's own choice, or None when it has not chosen (the config default applies)."""
-        async with self._db.execute(
+        row = await self._row(
             "SELECT auto_brief FROM channel_settings WHERE platform = ? AND channel = ?", (platform, channel)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return None if row is None or row[0] is None else bool(row[0])
 
     async def set_auto_brief(self, platform: str, channel: str, enabled: bool) -> None:
@@ -201,15 +207,15 @@ class Store:
         mention: Mention | None = None,
     ) -> Subscription | None:
         """The new subscription, or None when the channel already has this (normalized) query."""
-        async with self._db.execute(
+        rows = await self._rows(
             "INSERT INTO subscriptions "
             "(id, platform, channel, query, digest, created_by, created_at, mention) "
             # WHERE TRUE: SQLite needs it to tell the upsert clause from a join constraint
             "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM subscriptions WHERE TRUE "
             "ON CONFLICT (platform, channel, query) DO NOTHING RETURNING id",
             (platform, channel, query, digest, created_by, created_at, mention and mention.token),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = rows[0] if rows else None
         await self._db.commit()
         if row is None:
             return None
@@ -271,8 +277,7 @@ class Store:
         ]
 
     async def feed_state(self, url: str) -> FeedRow | None:
-        async with self._db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
         if row is None:
             return None
         url, etag, last_modified, next_poll_at, failures, disabled, last_error = row
@@ -304,20 +309,18 @@ class Store:
         for start in range(0, len(item_keys), 500):  # stay under the bound-parameter limit
             chunk = list(item_keys[start : start + 500])
             marks = ", ".join("?" * len(chunk))
-            async with self._db.execute(
+            rows = await self._rows(
                 "SELECT item_key, first_seen_at FROM seen_items "
                 f"WHERE feed_url = ? AND item_key IN ({marks})",
                 (feed_url, *chunk),
-            ) as cursor:
-                found.update({key: when for key, when in await cursor.fetchall()})
+            )
+            found.update({key: when for key, when in rows})
         return found
 
     async def feed_seen_before(self, feed_url: str) -> bool:
         """Whether any item of this feed was ever recorded (a new feed's first poll only sets a baseline)."""
-        async with self._db.execute(
-            "SELECT 1 FROM seen_items WHERE feed_url = ? LIMIT 1", (feed_url,)
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        rows = await self._rows("SELECT 1 FROM seen_items WHERE feed_url = ? LIMIT 1", (feed_url,))
+        return bool(rows)
 
     async def add_story(self, story_id: str, signature: bytes, title: str, url: str, at: float) -> None:
         await self._db.execute(
@@ -329,12 +332,12 @@ class Store:
 
     async def stories_since(self, since: float) -> list[tuple[str, bytes, float]]:
         """(id, signature, first seen) of the stories in the dedupe window, to rebuild the index on start."""
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT id, signature, first_seen_at FROM stories WHERE first_seen_at >= ? "
             "ORDER BY first_seen_at",
             (since,),
-        ) as cursor:
-            return [(sid, bytes.fromhex(sig), at) for sid, sig, at in await cursor.fetchall()]
+        )
+        return [(sid, bytes.fromhex(sig), at) for sid, sig, at in rows]
 
     # --- topic alerts: the alert queue (written before posting, marked after the platform confirms) ----
     # Its table is named `outbox` from before; in the code, the Outbox is the in-memory per-channel queue.
@@ -361,8 +364,7 @@ class Store:
         if platform is not None:
             sql += " AND platform = ?"
             args = (platform,)
-        async with self._db.execute(sql + " ORDER BY created_at, delivery_key", args) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._rows(sql + " ORDER BY created_at, delivery_key", args)
         return [delivery for row in rows if (delivery := _delivery(row)) is not None]
 
     async def update_pending_delivery(self, key: str, content: AlertContent) -> bool:
@@ -376,8 +378,7 @@ class Store:
         """Count one refusal for good of a queued alert; returns how many it has had."""
         await self._db.execute("UPDATE outbox SET refusals = refusals + 1 WHERE delivery_key = ?", (key,))
         await self._db.commit()
-        async with self._db.execute("SELECT refusals FROM outbox WHERE delivery_key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT refusals FROM outbox WHERE delivery_key = ?", (key,))
         return int(row[0]) if row else 0
 
     async def park_channel(self, platform: str, channel: str, reason: str, at: float) -> bool:
@@ -395,17 +396,16 @@ class Store:
 
     async def paused_channels(self) -> dict[tuple[str, str], str]:
         """Paused channels and why: (platform, channel) -> the platform's refusal."""
-        async with self._db.execute("SELECT platform, channel, reason FROM paused_channels") as cursor:
-            return {(platform, channel): reason for platform, channel, reason in await cursor.fetchall()}
+        rows = await self._rows("SELECT platform, channel, reason FROM paused_channels")
+        return {(platform, channel): reason for platform, channel, reason in rows}
 
     async def parked_deliveries(self, platform: str, channel: str) -> list[Delivery]:
-        async with self._db.execute(
+        rows = await self._rows(
             f"SELECT {_DELIVERY_COLUMNS} FROM outbox WHERE platform = ? "
             "AND channel = ? AND delivered_at IS NULL AND parked_at IS NOT NULL "
             "ORDER BY created_at, delivery_key",
             (platform, channel),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [delivery for row in rows if (delivery := _delivery(row)) is not None]
 
     async def resume_channel(self, platform: str, channel: str) -> None:
@@ -427,11 +427,10 @@ class Store:
 
     async def delivery(self, key: str) -> tuple[Delivery, str | None, bool] | None:
         """One alert by key: (delivery, the platform's reference once posted, whether it was delivered)."""
-        async with self._db.execute(
+        row = await self._row(
             f"SELECT {_DELIVERY_COLUMNS}, posted_ref, delivered_at FROM outbox WHERE delivery_key = ?",
             (key,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None or (delivery := _delivery(row[:-2])) is None:
             return None
         ref, delivered_at = row[-2:]

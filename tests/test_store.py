@@ -248,3 +248,19 @@ async def test_who_alerts_mention_is_kept_with_subscriptions_and_queued_alerts(t
         assert await store.pending_deliveries() == deliveries
         found = await store.delivery("a")
         assert found is not None and found[0].mention == oncall
+
+
+async def test_tasks_sharing_the_store_never_break_each_others_commits(tmp_path: Path) -> None:
+    """The bot's tasks (feed polls, commands, deliveries) use one connection at once. Started together, the
+    feed saves' commits run while the subscriptions' INSERT ... RETURNING are under way: no statement may
+    be left running between awaits, or those commits fail ("SQL statements in progress")."""
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        saves = [store.save_feed_state(FeedRow(f"https://f{n}.example/rss", etag="v1")) for n in range(5)]
+        adds = [
+            store.add_subscription("slack", "C1", f"q{n}", created_by="U1", created_at=1.0, digest=None)
+            for n in range(5)
+        ]
+        results = await asyncio.gather(*saves, *adds, store.pending_deliveries(), store.subscriptions())
+        assert [s.id for s in results[5:10]] == [1, 2, 3, 4, 5]
+        assert len(await store.subscriptions()) == 5
+        assert (await store.feed_state("https://f4.example/rss")) == FeedRow("https://f4.example/rss", "v1")
