@@ -34,13 +34,15 @@ START = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def flood_briefing(url: str) -> Briefing:
+    """What each test page says: the flood stories are about floods, the others are not."""
     actors = [Actor("Helen Okafor", "person", 3, aliases=("Okafor",))]
+    flood = "floods" in url
     return Briefing(
         title=f"Briefing of {url}",
         url=url,
         published=None,
-        summary=["The river flooded the old town on Monday."],
-        actors=actors,
+        summary=["The river flooded the old town on Monday." if flood else "The club won in five sets."],
+        actors=actors if flood else [],
     )
 
 
@@ -80,17 +82,15 @@ async def test_new_matching_stories_alert_once(
         assert (alert.platform, alert.channel) == ("slack", "C1")
         assert alert.content.briefing.title == "Briefing of https://valley.example/floods?utm_source=rss"
         assert alert.content.query == "floods"
-        assert briefer.urls == ["https://valley.example/floods?utm_source=rss"], (
-            "only matching items are briefed"
-        )
+        assert briefer.urls == [FLOOD.link, TENNIS.link], "every new item is read; only the flood matches"
 
         clock.advance(timedelta(hours=1))
         serving["other"] = [FLOOD_ELSEWHERE, TENNIS]
         await watcher.poll_due()
         assert len(sink.delivered) == 1, "the same story on another feed and old items never alert again"
         assert "https://courier.example/alder-floods" not in briefer.urls, "a near-duplicate is not briefed"
-        assert len(await store.stories_since(0.0)) == 1, (
-            "the courier's item was seen and found to be the same story"
+        assert len(await store.stories_since(0.0)) == 2, (
+            "the flood and the tennis final: the courier's item was found to be the same flood story"
         )
 
     # A restart: nothing pending, nothing new, nothing posted twice.
@@ -183,3 +183,36 @@ async def test_one_broken_item_does_not_hide_the_good_ones(
     row = await store.feed_state(url)
     assert row is not None and (row.failures, row.last_error) == (0, None)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_a_story_is_read_whole_even_when_its_feed_item_does_not_name_the_topic(
+    page_server: PageServer, fetch_settings: FetchSettings, store: Store
+) -> None:
+    """Feeds often headline a story without its topic ("Missile alarms Japan" for a North Korea story): every
+    new item with a link is briefed once, and its article decides; an item with no link only has its words."""
+    articles = {
+        "https://a.example/missile": "The missile came from North Korea, officials in Tokyo said.",
+        "https://a.example/floods": "Rain fell on Valencia for days.",
+    }
+    missile = Entry("Missile alarms Japan", "https://a.example/missile", summary="Sirens in Hokkaido.")
+    floods = Entry("Floods in Spain", "https://a.example/floods", summary="Valencia under water.")
+    linkless = Entry("Sirens sound in Hokkaido", None, guid="sirens-1", summary="Residents took shelter.")
+    serving: list[Entry] = []
+    url = FeedServer(page_server).feed("/main.xml", lambda _n: rss20("Wire", serving))
+
+    def article(link: str) -> Briefing:
+        return Briefing(title=link, url=link, published=None, summary=["A summary."], text=articles[link])
+
+    clock, sink, briefer = FakeClock(START), RecordingAdapter(), FakeBriefer(article)
+    await store.add_subscription("slack", "C1", '"north korea"', created_by="U1", created_at=0.0, digest=None)
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(
+            store, fetcher, briefer, sink, AlertSettings(default_feeds=(url,)), poll_clock=clock
+        )
+        await watcher.refresh()
+        await watcher.poll_due()  # the (empty) baseline
+        clock.advance(timedelta(hours=1))
+        serving[:] = [missile, floods, linkless]
+        await watcher.poll_due()
+    assert [d.content.briefing.url for d in sink.delivered] == [missile.link]
+    assert sorted(briefer.urls) == sorted(articles), "each linked item read once; the linkless one never"

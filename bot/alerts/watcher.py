@@ -15,7 +15,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,7 +28,7 @@ from bot.alerts.feeds import FeedItem, fetch_feed
 from bot.alerts.locks import KeyedLocks
 from bot.alerts.matcher import QueryIndex
 from bot.alerts.model import AlertRefused, Delivery, StoryAlert, Subscription
-from bot.alerts.query import Matchable, parse_query
+from bot.alerts.query import Matchable
 from bot.alerts.schedule import Clock, FeedPoller, FeedState
 from bot.alerts.search import publisher_link, search_feed_url
 from bot.chat.model import Notice
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BASELINE_KEY = "(baseline)"  # never a real item key: those are hashes
 MAX_REFUSALS = 3  # refusals for good of one alert before its channel is paused and its alerts parked
+READ_STORIES_KEPT = 10_000  # recent stories whose readers are remembered (a few hundred KB)
 
 
 class AlertSink(Protocol):
@@ -107,6 +108,9 @@ class AlertWatcher:
         self._next_parked_try = 0.0
         self._refused_now: set[tuple[str, str]] = set()  # channels refused in this delivery round
         self._story_locks = KeyedLocks()
+        # story → subscriptions that have read it (matched or not): another outlet is not briefed for them.
+        # Kept for the recent stories only; after a restart, at worst one outlet is briefed again.
+        self._read: OrderedDict[str, set[int]] = OrderedDict()
         self._zone = ZoneInfo(settings.timezone)
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
@@ -253,19 +257,20 @@ class AlertWatcher:
         """Queue the item's alerts; True when at least one was queued."""
         if item.link:  # a search engine's redirector link: the alert is about the publisher's article
             item = replace(item, link=publisher_link(item.link))
-        candidates = [
-            self._subscriptions[key]
-            for key in self._index.match(Matchable.from_parts(item.title, item.summary))
-            if key in self._subscriptions
-        ]
         # A subscription sees the feeds of its own channel, and only stories first seen after it was made.
         candidates = [
             s
-            for s in candidates
+            for s in self._subscriptions.values()
             if (s.platform, s.channel) in readers
             and s.created_at <= now
             and (s.platform, s.channel) not in self._paused  # the platform refuses posts there for now
         ]
+        if not item.link:  # nothing more to read than the feed's own words: they must match
+            matched = self._index.match(Matchable.from_parts(item.title, item.summary))
+            candidates = [s for s in candidates if s.id in matched]
+        # With a link, every subscription watching the feed is a candidate: a story often names its topic only
+        # in the article or as a demonym ("North Korean" for "North Korea"). Its briefing decides, and is
+        # made once per story however many channels and subscriptions read it (bench/alerts_recall.py).
         if not candidates:
             return False
         data = await asyncio.to_thread(signature, item.title, item.summary)
@@ -291,15 +296,23 @@ class AlertWatcher:
         else:
             # Same-story detection never crosses channels: a subscription already alerted to the story gets
             # this outlet on its "also reported by" line; the others have not seen the story yet.
-            candidates = await self._add_other_source(story, candidates, item)
+            read = self._read.get(story, set())
+            candidates = [
+                c for c in await self._add_other_source(story, candidates, item) if c.id not in read
+            ]
             if not candidates:
                 return False
         briefing = await self._brief(item)
+        self._read.setdefault(story, set()).update(c.id for c in candidates)
+        self._read.move_to_end(story)
+        while len(self._read) > READ_STORIES_KEPT:
+            self._read.popitem(last=False)
         matchable = story_matchable(item, briefing)
         briefing = replace(briefing, text=None)  # queued alerts carry what is shown, not the article
         queued = False
+        matched = self._index.match(matchable)
         for subscription in candidates:
-            if not parse_query(subscription.query).matches(matchable):
+            if subscription.id not in matched:
                 continue  # the full briefing shows it is not about the topic after all
             # A digest subscription's story waits for the digest time, then goes out with the day's others.
             due = next_due(subscription.digest, now, self._zone) if subscription.digest else None
