@@ -11,9 +11,9 @@ and what the matching costs per item.
 
 Items: BBC dev articles (../shared/bench/data), every k-th, as a feed shows them (title, first sentence);
 each is briefed by the real pipeline. "Should match" = the query evaluated on the whole article (its title
-and text) and the pipeline's key actors under all their names: what a reader would check by reading it. An alert needs the first
-pass (feed title and description; actors unknown) and then the second match. Queries are the kind people
-subscribe to for 2004-2005 news; nothing from the data is written out except numbers.
+and text) and the pipeline's key actors under all their names: what a reader would check by reading it.
+Queries are the kind people subscribe to for 2004-2005 news; nothing from the data is written out except
+numbers.
 """
 
 from __future__ import annotations
