@@ -8,7 +8,7 @@ from fakes import FakeBriefer, FakeClock, RecordingAdapter
 from feedserver import Entry, FeedServer, rss20
 from pageserver import PageServer
 
-from bot.alerts.model import Delivery
+from bot.alerts.model import AlertNotNow, Delivery
 from bot.alerts.watcher import AlertWatcher
 from bot.chat.model import Notice
 from bot.config import AlertSettings, FetchSettings
@@ -216,3 +216,22 @@ async def test_a_story_is_read_whole_even_when_its_feed_item_does_not_name_the_t
         await watcher.poll_due()
     assert [d.content.briefing.url for d in sink.delivered] == [missile.link]
     assert sorted(briefer.urls) == sorted(articles), "each linked item read once; the linkless one never"
+
+
+async def test_a_platform_not_ready_yet_keeps_the_alert_queued_with_one_quiet_line(
+    store: Store, fetch_settings: FetchSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = RecordingAdapter()
+    async with Fetcher(fetch_settings) as fetcher:
+        watcher = AlertWatcher(
+            store, fetcher, FakeBriefer(flood_briefing), sink, AlertSettings(default_feeds=())
+        )
+        await store.enqueue_delivery(Delivery("1:s", "discord", "9", Notice("Floods"), 1.0))
+        sink.fail(1, AlertNotNow("discord is not connected yet"))
+        with caplog.at_level(logging.INFO, logger="bot.alerts.watcher"):
+            assert await watcher.deliver_pending() == 0
+        assert [d.key for d in await store.pending_deliveries()] == ["1:s"]
+        [line] = [r for r in caplog.records if "1:s" in r.getMessage()]
+        assert line.levelno == logging.INFO and line.exc_info is None
+        assert "discord is not connected yet" in line.getMessage()
+        assert await watcher.deliver_pending() == 1

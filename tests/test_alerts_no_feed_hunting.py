@@ -53,7 +53,11 @@ def discord_alerts(discord: DiscordEmulator) -> dict[str, list[dict[str, Any]]]:
     for name, cid in discord.channel_ids.items():
         for entry in discord.log:
             posted = entry.route == "POST /channels/{}/messages" and entry.status == 200
-            if posted and f"/channels/{cid}/" in entry.path and "New story for" in entry.body["content"]:
+            if (
+                posted
+                and f"/channels/{cid}/" in entry.path
+                and "New story for" in (entry.body.get("content") or "")
+            ):
                 found[name].append(entry.body)
     return found
 
@@ -113,6 +117,21 @@ async def subscribe_everywhere(slack: SlackEmulator, discord: DiscordEmulator) -
         lambda: sum("Subscribed (#" in str(m.get("content")) for m in discord.messages) == 2, WAIT
     )
     await slack.wait_until(lambda: len(slack_notices(slack)) >= 2, timeout=WAIT)
+
+
+async def ask_both_to_brief(slack: SlackEmulator, discord: DiscordEmulator, link: str) -> None:
+    """ "@briefbot can you brief <link> please?" on both platforms: the link is briefed, not the sentence."""
+    posts_before, messages_before = len(slack.posts), len(discord.messages)
+    await slack.send_event(slack.app_mention_event("C0NEWS", "U0ALICE", f"can you brief <{link}> please?"))
+    await discord.send_message(
+        discord.channel_ids["general"], f"<@{discord.bot_user_id}> can you brief {link} please?"
+    )
+    await slack.wait_until(lambda: len(slack.posts) > posts_before, timeout=WAIT)
+    await discord.wait_for(lambda: len(discord.messages) > messages_before, WAIT)
+    [answer] = [call.args for call in slack.posts[posts_before:]]
+    assert answer.get("thread_ts") and "Missile flies over Hokkaido" in str(answer["blocks"])
+    [reply] = discord.messages[messages_before:]
+    assert reply["embeds"][0]["title"] == "Missile flies over Hokkaido", reply
 
 
 def discord_edits(discord: DiscordEmulator) -> list[dict[str, Any]]:
@@ -182,6 +201,7 @@ async def test_alerts_from_a_named_source_and_search_feeds_ping_only_whom_they_s
             sources.wire.append(replace(MISSILE, link=wire_page))  # the same story on the named source
             await slack.wait_for_calls("chat.update", 2, timeout=WAIT)
             await discord.wait_for(lambda: len(discord_edits(discord)) >= 2, WAIT)
+            await ask_both_to_brief(slack, discord, courier_page)
             later = len(sources.searched) + 6
             while len(sources.searched) < later:  # noqa: ASYNC110 - a few more polls: nothing more is posted
                 await asyncio.sleep(0.05)

@@ -15,7 +15,7 @@ import discord
 
 from adapters.discordbot.render import alert_content, briefing_embed, notice_content
 from adapters.errors import refused_for_good
-from bot.alerts.model import StoryAlert
+from bot.alerts.model import AlertNotNow, StoryAlert
 from bot.chat.model import Notice, Outcome, Place
 from bot.chat.outbox import Outbox, RateLimited
 from bot.config import BriefingSettings
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class NotConnectedError(RuntimeError):
+class NotConnectedError(AlertNotNow):
     """An alert arrived before the adapter logged in (or after it stopped); the watcher retries it later."""
 
 

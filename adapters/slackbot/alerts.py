@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slackbot.render import Message, mentioning, reply_message
 from adapters.slackbot.replies import refused
-from bot.alerts.model import AlertRefused, Delivery
+from bot.alerts.model import AlertNotNow, AlertRefused, Delivery
 from bot.chat.model import Place
 from bot.chat.outbox import Outbox, Post
 from bot.config import BriefingSettings
@@ -36,7 +36,7 @@ _HISTORY_MAX_PAGES = 5
 _REMEMBERED_ALERTS = 10_000  # keys known posted in this run (bounded: a long run posts many)
 
 
-class AlertNotDelivered(Exception):
+class AlertNotDelivered(AlertNotNow):
     """A topic alert did not reach Slack; it stays queued and the watcher tries again later."""
 
 

@@ -51,6 +51,11 @@ class Delivery:
     mention: Mention | None = None  # its subscription's, pinged when it is first posted (never on edits)
 
 
+class AlertNotNow(Exception):
+    """The platform can't take the alert at the moment (not connected yet, a post that did not get through):
+    it stays queued for the next round. Expected, so logged in one line; anything else with its traceback."""
+
+
 class AlertRefused(Exception):
     """The platform refused an alert for good (channel gone or archived, bot removed, permission missing):
     sending it again as it is cannot help. Any other exception from a sink means "not now"."""

@@ -27,7 +27,7 @@ from bot.alerts.digest import digest_text, next_due
 from bot.alerts.feeds import FeedItem, fetch_feed
 from bot.alerts.locks import KeyedLocks
 from bot.alerts.matcher import QueryIndex
-from bot.alerts.model import AlertRefused, Delivery, StoryAlert, Subscription
+from bot.alerts.model import AlertNotNow, AlertRefused, Delivery, StoryAlert, Subscription
 from bot.alerts.query import Matchable
 from bot.alerts.schedule import Clock, FeedPoller, FeedState
 from bot.alerts.search import publisher_link, search_feed_url
@@ -406,6 +406,9 @@ class AlertWatcher:
             raise
         except AlertRefused as refusal:
             await self._refused(delivery, covers, refusal)
+            return 0
+        except AlertNotNow as reason:
+            log.info("alert %s not delivered yet (%s); will retry", delivery.key, reason)
             return 0
         except Exception:
             log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
