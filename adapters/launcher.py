@@ -7,6 +7,7 @@ with no accounts. This is the composition root: the only place that knows both t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from bot.chat.adapter import ChatAdapter
 from bot.chat.core import ChatCore
 from bot.config import ConfigError, Settings
 from bot.fetch import Fetcher
+from bot.ops import serving
 from bot.store import Store
 from bot.workers import BriefingWorkers
 
@@ -85,12 +87,19 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         await watcher.start()
         warming = asyncio.create_task(workers.warm_up())
         runs = [asyncio.create_task(adapter.run(core, stop), name=adapter.name) for adapter in adapters]
-        # The bot stops when asked to, or when every adapter has ended (the console at end of input).
-        stopper = asyncio.create_task(stop.wait())
-        ended: asyncio.Future[Any] = asyncio.gather(*runs, return_exceptions=True)
-        await asyncio.wait([stopper, ended], return_when=asyncio.FIRST_COMPLETED)
-        stop.set()
-        results = await asyncio.gather(*runs, return_exceptions=True)
+
+        def healthy() -> dict[str, bool]:  # an adapter whose run ended (an error, a lost login) is down
+            return {adapter.name: not run.done() for adapter, run in zip(adapters, runs, strict=True)}
+
+        async with contextlib.AsyncExitStack() as ops:
+            if (address := settings.ops.address) is not None:
+                await ops.enter_async_context(serving(address, healthy))
+            # The bot stops when asked to, or when every adapter has ended (the console at end of input).
+            stopper = asyncio.create_task(stop.wait())
+            ended: asyncio.Future[Any] = asyncio.gather(*runs, return_exceptions=True)
+            await asyncio.wait([stopper, ended], return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+            results = await asyncio.gather(*runs, return_exceptions=True)
         stopper.cancel()
         warming.cancel()
         await watcher.stop()

@@ -144,6 +144,24 @@ class DiscordSettings:
 
 
 @dataclass(frozen=True)
+class OpsSettings:
+    # "host:port" to serve /healthz and Prometheus /metrics on; "" (the default) serves nothing. Keep it on
+    # loopback or a private network: the metrics name no secrets, but they are not for the public.
+    listen: str = ""
+
+    def __post_init__(self) -> None:
+        if self.listen and self.address is None:
+            raise ConfigError(f'ops.listen: {self.listen!r} is not "host:port", e.g. "127.0.0.1:9464"')
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            return None
+        return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
 class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
@@ -152,6 +170,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
 
 def _network(key: str, value: Any) -> IPNetwork:

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bot.alerts.feeds import FeedFetch, FeedItem
 from bot.errors import BriefError, InternalError
+from bot.metrics import FEED_POLLS
 
 log = logging.getLogger(__name__)
 
@@ -273,12 +274,15 @@ class FeedPoller:
         try:
             result = await self._fetch(url, etag=state.etag, last_modified=state.last_modified)
         except BriefError as error:
+            FEED_POLLS.labels(error.code).inc()
             await self._failed(url, state, error)
             return
         except Exception:
             log.exception("fetching feed %s failed", url)
+            FEED_POLLS.labels(InternalError.code).inc()
             await self._failed(url, state, InternalError())
             return
+        FEED_POLLS.labels("ok").inc()
         etag, last_modified = result.etag, result.last_modified
         if result.parsed is not None and not await self._deliver(url, result.parsed.items):
             etag, last_modified = state.etag, state.last_modified

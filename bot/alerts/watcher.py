@@ -35,6 +35,7 @@ from bot.chat.model import Notice
 from bot.config import AlertSettings
 from bot.errors import BriefError
 from bot.fetch import Fetcher
+from bot.metrics import ALERT_DELIVERIES, ALERT_QUEUE_AGE, ALERT_QUEUE_DEPTH
 from bot.models import Briefing
 from bot.store import FeedRow, Store
 
@@ -382,7 +383,10 @@ class AlertWatcher:
         async with self._delivering:
             self._refused_now.clear()
             digests: dict[tuple[int, float], list[tuple[Delivery, StoryAlert]]] = defaultdict(list)
-            for delivery in await self._store.pending_deliveries():
+            pending = await self._store.pending_deliveries()
+            ALERT_QUEUE_DEPTH.set(len(pending))
+            ALERT_QUEUE_AGE.set(max((now - d.created_at for d in pending), default=0.0))
+            for delivery in pending:
                 if (delivery.platform, delivery.channel) in self._refused_now:
                     continue  # the platform refused this channel a post a moment ago: its others wait
                 alert = delivery.content
@@ -405,14 +409,18 @@ class AlertWatcher:
         except asyncio.CancelledError:
             raise
         except AlertRefused as refusal:
+            ALERT_DELIVERIES.labels(delivery.platform, "refused").inc()
             await self._refused(delivery, covers, refusal)
             return 0
         except AlertNotNow as reason:
+            ALERT_DELIVERIES.labels(delivery.platform, "retry").inc()
             log.info("alert %s not delivered yet (%s); will retry", delivery.key, reason)
             return 0
         except Exception:
+            ALERT_DELIVERIES.labels(delivery.platform, "retry").inc()
             log.warning("alert %s not delivered yet; will retry", delivery.key, exc_info=True)
             return 0
+        ALERT_DELIVERIES.labels(delivery.platform, "delivered").inc()
         for queued in covers:
             await self._store.mark_delivered(queued.key, self._now(), ref)
         return 1
