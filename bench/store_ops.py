@@ -14,7 +14,7 @@ mode with synchronous=NORMAL, as the bot runs it. Everything goes through `Store
 --drivers also times one claim INSERT straight through each candidate driver (asyncpg, psycopg 3 async,
 SQLAlchemy Core async on asyncpg and aiosqlite) when they are importable; briefbot does not depend on the
 last two, so put them on the path from a scratch venv: `python3 -m venv /tmp/drivers && /tmp/drivers/bin/pip
-install 'psycopg[binary]' sqlalchemy && PYTHONPATH=/tmp/drivers/lib/python3.11/site-packages
+install 'psycopg[binary]' 'sqlalchemy[asyncio]' && PYTHONPATH=/tmp/drivers/lib/python3.11/site-packages
 .venv/bin/python bench/store_ops.py --drivers`.
 """
 
@@ -144,7 +144,7 @@ async def driver_ops(server: str, schema: str, sqlite_path: Path, n: int) -> dic
             sql = CLAIM.replace("?", "%s")
             rows["psycopg 3 (async)"] = ms(await timed(n, lambda i: aconn.execute(sql, (f"p{i}", 1.0))))
     if importlib.util.find_spec("sqlalchemy"):
-        from sqlalchemy import text  # type: ignore[import-not-found]  # noqa: PLC0415
+        from sqlalchemy import event, text  # type: ignore[import-not-found]  # noqa: PLC0415
         from sqlalchemy.ext.asyncio import create_async_engine  # type: ignore[import-not-found]  # noqa: PLC0415
 
         statement = text(CLAIM.replace("?, ?", ":id, :at"))
@@ -155,6 +155,12 @@ async def driver_ops(server: str, schema: str, sqlite_path: Path, n: int) -> dic
             ),
             "SQLAlchemy Core async + aiosqlite": create_async_engine(f"sqlite+aiosqlite:///{sqlite_path}"),
         }
+        sqlite_engine = engines["SQLAlchemy Core async + aiosqlite"].sync_engine
+
+        @event.listens_for(sqlite_engine, "connect")  # type: ignore[misc]
+        def as_the_store_runs(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # as the store runs it (WAL + NORMAL)
+
         for name, engine in engines.items():
 
             async def claim(i: int, engine: Any = engine) -> None:
@@ -166,6 +172,7 @@ async def driver_ops(server: str, schema: str, sqlite_path: Path, n: int) -> dic
     import aiosqlite  # noqa: PLC0415
 
     async with aiosqlite.connect(sqlite_path, isolation_level=None) as db:
+        await db.execute("PRAGMA synchronous=NORMAL")
         rows["aiosqlite"] = ms(await timed(n, lambda i: db.execute(CLAIM, (f"q{i}", 1.0))))
     return rows
 

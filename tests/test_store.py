@@ -136,6 +136,7 @@ async def test_feeds_and_seen_items(store: Store) -> None:
     later = await store.mark_seen(state.url, ["b", "c"], at=200.0)
     assert first == {"a": 100.0, "b": 100.0}
     assert later == {"b": 100.0, "c": 200.0}, "an item keeps the time it was first seen"
+    assert await store.mark_seen(state.url, [], at=300.0) == {}, "an empty feed"
     assert await store.remove_channel_feed("slack", "C1", state.url)
 
 
@@ -298,3 +299,12 @@ async def test_subscriptions_added_at_once_from_two_connections_get_distinct_ids
         assert all(added)
         assert sorted(s.id for s in added if s) == list(range(1, 21))
         assert len(await first.subscriptions()) == 20
+
+
+def test_without_a_postgresql_server_ci_fails_and_elsewhere_the_tests_say_why_they_skip() -> None:
+    from conftest import no_server  # noqa: PLC0415 - the fixture's own decision, not a copy of it
+
+    with pytest.raises(pytest.fail.Exception, match="BRIEFBOT_TEST_POSTGRES_URL"):
+        no_server({"CI": "true"})
+    with pytest.raises(pytest.skip.Exception, match="install the distribution's postgresql package"):
+        no_server({})
