@@ -110,6 +110,15 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (platform, channel)
         )""",
     ),
+    # Who may poll a feed now, so that processes sharing a store fetch each feed once per interval; a lease
+    # expires, so a dead process's feeds move on (lease_feed).
+    (
+        """CREATE TABLE feed_leases (
+            url TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        )""",
+    ),
 ]
 
 
@@ -348,6 +357,29 @@ class Store:
             (since,),
         )
         return [(sid, bytes.fromhex(sig), at) for sid, sig, at in rows]
+
+    # --- feed polling across processes: a lease per feed, so each is fetched once per interval --------
+
+    async def lease_feed(self, url: str, holder: str, *, now: float, seconds: float) -> bool:
+        """Take the right to poll a due feed for `seconds`: True for one holder at a time.
+
+        False while another holder's lease runs, and while the feed is not due (its saved next_poll_at is
+        later than `now`), so a feed polled by one process is not polled again by the next one to ask. A
+        holder that dies leaves its lease to expire: another takes the feed within `seconds`. One atomic
+        upsert on both engines, so two processes asking at once cannot both win.
+        """
+        return await self._change(
+            "INSERT INTO feed_leases (url, holder, expires_at) "
+            "SELECT ?, ?, CAST(? AS DOUBLE PRECISION) "
+            "WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = ? AND next_poll_at > ?) "
+            "ON CONFLICT (url) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+            "WHERE feed_leases.expires_at <= ? OR feed_leases.holder = excluded.holder",
+            (url, holder, now + seconds, url, now, now),
+        )
+
+    async def release_feed(self, url: str, holder: str) -> bool:
+        """Give the lease up early (after saving the feed's next poll time, or when stopping)."""
+        return await self._change("DELETE FROM feed_leases WHERE url = ? AND holder = ?", (url, holder))
 
     # --- topic alerts: the alert queue (written before posting, marked after the platform confirms) ----
     # Its table is named `outbox` from before; in the code, the Outbox is the in-memory per-channel queue.

@@ -67,7 +67,7 @@ async def test_a_newer_schema_is_refused_on_both_engines(store: Store, store_url
 async def test_processes_migrating_at_once_migrate_once(store_url: str) -> None:
     stores = await asyncio.gather(*(Store.open(store_url, migrate=True) for _ in range(3)))
     try:
-        assert sorted(s.found_version for s in stores) == [0, 0, 0]
+        assert {s.found_version for s in stores} <= {0, len(MIGRATIONS)}, "however they interleave"
         assert {s.schema_version for s in stores} == {len(MIGRATIONS)}
         assert await stores[0].add_subscription(
             "slack", "C1", "kim", created_by="U1", created_at=1.0, digest=None
@@ -308,3 +308,44 @@ def test_without_a_postgresql_server_ci_fails_and_elsewhere_the_tests_say_why_th
         no_server({"CI": "true"})
     with pytest.raises(pytest.skip.Exception, match="install the distribution's postgresql package"):
         no_server({})
+
+
+FEED = "https://a.example/rss"
+
+
+async def test_a_feed_lease_is_held_by_one_process_until_it_expires(store: Store) -> None:
+    assert await store.lease_feed(FEED, "replica-a", now=100.0, seconds=60.0)
+    assert not await store.lease_feed(FEED, "replica-b", now=130.0, seconds=60.0), "a's lease runs"
+    assert await store.lease_feed(FEED, "replica-a", now=130.0, seconds=60.0), "its holder renews it"
+    assert not await store.lease_feed(FEED, "replica-b", now=189.0, seconds=60.0), "renewed until 190"
+    assert await store.lease_feed(FEED, "replica-b", now=190.0, seconds=60.0), "a died: b takes the feed"
+    assert not await store.lease_feed(FEED, "replica-a", now=200.0, seconds=60.0)
+    assert await store.lease_feed("https://b.example/rss", "replica-a", now=200.0, seconds=60.0), "per feed"
+
+
+async def test_a_feed_polled_by_one_process_is_not_due_for_the_next(store: Store) -> None:
+    assert await store.lease_feed(FEED, "replica-a", now=100.0, seconds=60.0)
+    await store.save_feed_state(FeedRow(FEED, next_poll_at=700.0))  # a polled it: next poll in 600 s
+    assert await store.release_feed(FEED, "replica-a")
+    assert not await store.release_feed(FEED, "replica-a"), "released once"
+    assert not await store.lease_feed(FEED, "replica-b", now=101.0, seconds=60.0), "not due until 700"
+    assert not await store.lease_feed(FEED, "replica-a", now=699.0, seconds=60.0)
+    assert await store.lease_feed(FEED, "replica-b", now=700.0, seconds=60.0), "due: the first to ask"
+    assert not await store.release_feed(FEED, "replica-a"), "only the holder releases it"
+
+
+async def test_feed_leases_asked_for_at_once_by_two_processes_have_one_winner_each(store_url: str) -> None:
+    feeds = [f"https://news{n}.example/rss" for n in range(20)]
+    async with (
+        await Store.open(store_url, migrate=True) as first,
+        await Store.open(store_url, migrate=True) as second,
+    ):
+        won = await asyncio.gather(
+            *(
+                store.lease_feed(url, name, now=100.0, seconds=60.0)
+                for url in feeds
+                for name, store in (("a", first), ("b", second))
+            )
+        )
+    assert sum(won) == len(feeds)
+    assert all(a != b for a, b in zip(won[::2], won[1::2], strict=True)), "one process won each feed"
