@@ -9,7 +9,8 @@ mode with synchronous=NORMAL, as the bot runs it. Everything goes through `Store
 - enqueue / deliver: `enqueue_delivery` then `mark_delivered`, one alert at a time (the alert queue);
 - alerts/s: the same pair from 8 concurrent tasks (one process; PostgreSQL spreads them over its pool);
 - claim: `claim_inbound_delivery` of new ids and of copies (each Slack event);
-- lookup: `subscriptions(platform, channel)` among 1,000 subscriptions in 100 channels, and `auto_brief`.
+- lookup: `subscriptions(platform, channel)` among 1,000 subscriptions in 100 channels, and `auto_brief`;
+- lease: `lease_feed` taking a free feed, and asking for one another process holds (the feed poll's cost).
 
 --drivers also times one claim INSERT straight through each candidate driver (asyncpg, psycopg 3 async,
 SQLAlchemy Core async on asyncpg and aiosqlite) when they are importable; briefbot does not depend on the
@@ -122,6 +123,16 @@ async def store_ops(url: str, n: int) -> dict[str, tuple[str, str]]:
             await timed(n, lambda i: store.subscriptions("slack", f"C{i % 100}"))
         )
         rows["auto_brief(channel)"] = ms(await timed(n, lambda i: store.auto_brief("slack", f"C{i % 100}")))
+        rows["lease_feed, taken"] = ms(
+            await timed(
+                n, lambda i: store.lease_feed(f"https://f{i}.example/rss", "a", now=1.0, seconds=60.0)
+            )
+        )
+        rows["lease_feed, held by another"] = ms(
+            await timed(
+                n, lambda i: store.lease_feed(f"https://f{i}.example/rss", "b", now=2.0, seconds=60.0)
+            )
+        )
     return rows
 
 

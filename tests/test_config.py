@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings, load_settings, parse_settings
+from bot.engines.url import redact
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,3 +114,19 @@ def test_the_old_chat_database_key_still_works_with_one_deprecation_line(
     assert 'url = "sqlite:///old.sqlite3"' in deprecations[0].getMessage()
     both = {"chat": {"database": "old.sqlite3"}, "store": {"url": "sqlite:///new.sqlite3"}}
     assert parse_settings(both).store.url == "sqlite:///new.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bot:s3cret@db.example:5432/briefbot", "postgresql://bot:***@db.example:5432/briefbot"),
+        (
+            "postgresql://bot:p@ss@[::1]:5432/briefbot?sslmode=require",
+            "postgresql://bot:***@[::1]:5432/briefbot?sslmode=require",
+        ),
+        ("postgresql://bot@db.example/briefbot", "postgresql://bot@db.example/briefbot"),
+        ("sqlite:///briefbot.sqlite3", "sqlite:///briefbot.sqlite3"),
+    ],
+)
+def test_store_urls_are_shown_without_their_password(url: str, shown: str) -> None:
+    assert redact(url) == shown
