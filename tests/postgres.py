@@ -30,10 +30,13 @@ T = TypeVar("T")
 
 
 def server_binaries() -> Path | None:
-    """The newest /usr/lib/postgresql/N/bin holding initdb and pg_ctl, or None."""
+    """The newest Debian-style /usr/lib/postgresql/N/bin holding initdb and pg_ctl, else the directory of
+    the initdb on PATH (other systems install it there), or None."""
     found = [
         p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb") if (p.parent / "pg_ctl").exists()
     ]
+    if not found and (initdb := shutil.which("initdb")) and (Path(initdb).parent / "pg_ctl").exists():
+        return Path(initdb).parent
     return max(found, key=lambda p: int(re.sub(r"\D", "", p.parent.name) or 0), default=None)
 
 
