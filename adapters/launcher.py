@@ -69,9 +69,9 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         loop.add_signal_handler(signum, stop.set)
     log.info("starting adapters: %s", ", ".join(a.name for a in adapters))
     async with (
+        await Store.open(settings.store.url) as store,  # first: a store it can't run on stops it at once
         Fetcher(settings.fetch) as fetcher,
         BriefingWorkers.in_processes(settings) as workers,
-        await Store.open(settings.chat.database) as store,
     ):
         briefer = Briefer(fetcher, workers)
         sink = PlatformSink({adapter.name: adapter for adapter in adapters})
@@ -118,6 +118,6 @@ async def check_bot(settings: Settings, env: Mapping[str, str]) -> int:
         except Exception as error:  # a check reports every failure as one line, whatever it is
             failures += 1
             print(f"{adapter.name}: FAILED: {error}")
-    async with await Store.open(settings.chat.database):
-        print(f"store: {settings.chat.database} opened")
+    async with await Store.open(settings.store.url) as store:
+        print(f"store: {store.where} at schema version {store.schema_version}")
     return 1 if failures else 0

@@ -92,7 +92,7 @@ async def main(sequential: int, concurrent: int) -> None:
         config = tmp / "config.toml"
         config.write_text(
             f'[fetch]\nallow_private_networks = ["{HOST}/32"]\n'
-            f'[chat]\ndatabase = "{tmp / "bot.sqlite3"}"\nmax_pending_briefings = 1000\n'
+            f'[store]\nurl = "sqlite:///{tmp / "bot.sqlite3"}"\n[chat]\nmax_pending_briefings = 1000\n'
             "user_burst = 1000\nuser_briefings_per_minute = 100000.0\n"
             "channel_burst = 1000\nchannel_briefings_per_minute = 100000.0\n"
             f'[slack]\napi_base_url = "{slack.base_url}"\n'

@@ -32,7 +32,7 @@ from emulators.slack import SlackEmulator  # noqa: E402
 from adapters.slackbot.adapter import SlackAdapter  # noqa: E402
 from adapters.slackbot.dedupe import DeliveryDedupe  # noqa: E402
 from bot.chat.core import ChatCore  # noqa: E402
-from bot.config import ChatSettings, Settings, SlackSettings  # noqa: E402
+from bot.config import Settings, SlackSettings, StoreSettings  # noqa: E402
 from bot.models import Briefing  # noqa: E402
 from bot.store import Store  # noqa: E402
 
@@ -46,11 +46,10 @@ def ms(samples: Sequence[float]) -> tuple[float, float]:
 
 async def claims(tmp: Path, n: int) -> list[str]:
     async with await Store.open(tmp / "claims.sqlite3") as store:
-        await store._db.executemany(  # bulk fill; the timed calls below go through the public method
+        await store.database.executemany(  # bulk fill; the timed calls below go through the public method
             "INSERT INTO inbound_deliveries (platform, delivery_id, received_at) VALUES ('slack', ?, ?)",
             [(f"event:T1:Ev{i:09d}", 1_000.0 + i) for i in range(DAY_OF_CLAIMS)],
         )
-        await store._db.commit()
         new, copies = [], []
         for i in range(n):
             started = time.perf_counter()
@@ -89,8 +88,8 @@ class PassThrough(DeliveryDedupe):
 async def ack_seconds(tmp: Path, n: int, *, dedupe: bool) -> list[float]:
     async with SlackEmulator() as slack:
         db = tmp / f"ack-{dedupe}.sqlite3"
-        chat, slack_settings = ChatSettings(database=str(db)), SlackSettings(api_base_url=slack.base_url)
-        settings = Settings(chat=chat, slack=slack_settings)
+        slack_settings = SlackSettings(api_base_url=slack.base_url)
+        settings = Settings(store=StoreSettings(f"sqlite:///{db}"), slack=slack_settings)
         middleware = DeliveryDedupe if dedupe else PassThrough
         async with await Store.open(db) as store:
             with patch("adapters.slackbot.adapter.DeliveryDedupe", middleware):

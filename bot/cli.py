@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.engines import StoreError
 from bot.errors import BadInputError, BriefError, InternalError
 from bot.logs import setup_logging
 from bot.models import Briefing
@@ -64,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="run the chat bot (the console without tokens)")
     run.add_argument("--check", action="store_true", help="validate config and connectivity, then exit")
     run.set_defaults(handler=_run_command)
+
+    migrate = commands.add_parser(
+        "migrate", parents=[common], help="bring the store ([store] url) to this release's schema"
+    )
+    migrate.set_defaults(handler=_migrate_command)
 
     batch = commands.add_parser("batch", parents=[common], help="brief JSON Lines from stdin")
     batch.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
@@ -153,6 +159,14 @@ async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def _migrate_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store import Store  # noqa: PLC0415
+
+    async with await Store.open(settings.store.url, migrate=True) as store:
+        print(f"store: {store.where} at schema version {store.schema_version} (was {store.found_version})")
+    return EXIT_OK
+
+
 async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.launcher import check_bot, run_bot  # noqa: PLC0415 - the composition root
 
@@ -166,14 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     # The bot logs structured JSON lines; the one-shot commands log plain text for people.
     setup_logging(logging.INFO if args.verbose else logging.WARNING, structured=args.command == "run")
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, os.environ)
     except ConfigError as error:
         print(f"briefbot: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
         code: int = asyncio.run(args.handler(args, settings))
         return code
-    except ConfigError as error:  # e.g. a token variable the config names is missing
+    except (ConfigError, StoreError) as error:  # e.g. a token variable missing; a store it can't run on
         print(f"briefbot: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BriefError as error:

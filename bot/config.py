@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import __version__
 from bot.alerts.catalogue import DEFAULT_SOURCES, Catalogue
+from bot.engines.url import SQLITE_PREFIX, engine_of, has_password, redact
+
+log = logging.getLogger(__name__)
+
+DATABASE_URL_ENV = "BRIEFBOT_DATABASE_URL"  # overrides [store] url; the place for a PostgreSQL password
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -61,7 +68,19 @@ class ChatSettings:
     user_burst: int = 3
     channel_briefings_per_minute: float = 20.0
     channel_burst: int = 10
-    database: str = "briefbot.sqlite3"  # channel preferences; relative to the working directory
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where all durable state lives: an SQLite file (one process) or PostgreSQL (several share it)."""
+
+    url: str = "sqlite:///briefbot.sqlite3"  # relative to the working directory; sqlite:////abs/path
+
+    def __post_init__(self) -> None:
+        if engine_of(self.url) is None:
+            raise ConfigError(
+                f"store.url: {redact(self.url)!r} is neither sqlite:///FILE nor postgresql://user@host:port/db"
+            )
 
 
 @dataclass(frozen=True)
@@ -167,6 +186,7 @@ class Settings:
     summary: SummarySettings = field(default_factory=SummarySettings)
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
@@ -213,7 +233,41 @@ def _section(cls: type, name: str, raw: Any) -> Any:
     return cls(**values)
 
 
-def parse_settings(raw: dict[str, Any]) -> Settings:
+def _moved_database_key(raw: dict[str, Any]) -> dict[str, Any]:
+    """`[chat] database = FILE`, from before `[store] url`, still works: it becomes sqlite:///FILE."""
+    chat = raw.get("chat")
+    if not isinstance(chat, dict) or "database" not in chat:
+        return raw
+    path = chat["database"]
+    if not isinstance(path, str) or not path:
+        raise ConfigError(f"chat.database: must be a file name, not {path!r}")
+    raw = {**raw, "chat": {k: v for k, v in chat.items() if k != "database"}}
+    store = raw.get("store")
+    if isinstance(store, dict) and "url" in store:
+        log.warning("chat.database is deprecated and ignored: [store] url is set")
+        return raw
+    log.warning('chat.database is deprecated: write [store] url = "%s%s" instead', SQLITE_PREFIX, path)
+    return {**raw, "store": {**(store if isinstance(store, dict) else {}), "url": SQLITE_PREFIX + path}}
+
+
+def parse_settings(raw: dict[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from a parsed file; `env` may override the store URL (BRIEFBOT_DATABASE_URL)."""
+    raw = _moved_database_key(raw)
+    store = raw.get("store")
+    if isinstance(store, dict) and isinstance(store.get("url"), str) and has_password(store["url"]):
+        raise ConfigError(
+            f"store.url: no passwords in this file; set {DATABASE_URL_ENV}, PGPASSWORD or ~/.pgpass instead"
+        )
+    settings = _parse_sections(raw)
+    if env and (url := env.get(DATABASE_URL_ENV, "").strip()):
+        try:
+            settings = replace(settings, store=StoreSettings(url))
+        except ConfigError as error:
+            raise ConfigError(f"{DATABASE_URL_ENV}: {error}") from None
+    return settings
+
+
+def _parse_sections(raw: dict[str, Any]) -> Settings:
     defaults = Settings()
     sections = {f.name: type(getattr(defaults, f.name)) for f in fields(Settings)}
     built: dict[str, Any] = {}
@@ -224,13 +278,13 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     return Settings(**built)
 
 
-def load_settings(path: str | Path | None) -> Settings:
+def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None) -> Settings:
     if path is None:
-        return Settings()
+        return parse_settings({}, env)
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    return parse_settings(raw)
+    return parse_settings(raw, env)

@@ -1,7 +1,6 @@
-"""All durable state behind one interface: SQLite by default (one file, WAL), numbered migrations.
-
-SQL here sticks to what PostgreSQL also runs (no SQLite-only syntax beyond the PRAGMAs in `open`), so a
-PostgreSQL store can implement the same methods when several bot processes must share state.
+"""All durable state behind one interface, on SQLite (the default: one file, WAL) or PostgreSQL (several
+bot processes sharing state), with the same numbered migrations and the same SQL on both: only what both
+engines run, with `?` parameters (bot/engines/ turns them into PostgreSQL's).
 """
 
 from __future__ import annotations
@@ -13,15 +12,15 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any, Self
 
-import aiosqlite
-
 from bot.alerts.model import AlertContent, Delivery, StoryAlert, Subscription
 from bot.chat.model import Mention, Notice
+from bot.engines import Database, IntegrityError, StoreError, open_database
+from bot.engines.url import SQLITE_PREFIX, redact
 from bot.models import Briefing
 
 log = logging.getLogger(__name__)
-
-# Append only: a migration, once released, never changes. Its index + 1 is the schema version. Types are ones
+# Append only: a migration, once released, never changes. Its index + 1 is the schema version (SQLite keeps
+# it in PRAGMA user_version, PostgreSQL in a one-row table schema_version). Types are ones
 # both SQLite and PostgreSQL accept (times are epoch seconds, signatures hex text); ids are assigned by the
 # INSERTs themselves (MAX + 1), so no SERIAL/AUTOINCREMENT dialect is needed.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -111,53 +110,90 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (platform, channel)
         )""",
     ),
-    # `--mention`: who a subscription's alerts ping (bot.alerts.model.Mention.token), kept with each queued
+    # `--mention`: who a subscription's alerts ping (bot.chat.model.Mention.token), kept with each queued
     # alert so that a digest or a replay pings as its subscription said when it was queued.
     (
         "ALTER TABLE subscriptions ADD COLUMN mention TEXT",
         "ALTER TABLE outbox ADD COLUMN mention TEXT",
     ),
+    # Who may poll a feed now, so that processes sharing a store fetch each feed once per interval; a lease
+    # expires, so a dead process's feeds move on (lease_feed).
+    (
+        """CREATE TABLE feed_leases (
+            url TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        )""",
+    ),
 ]
 
 
 class Store:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database, where: str) -> None:
         self._db = db
+        self.where = where  # the store's URL as it may be shown: password redacted
+        self.schema_version = 0
+        self.found_version = 0  # the schema version it had when opened, before any migration
 
     @classmethod
-    async def open(cls, path: str | Path) -> Self:
-        db = await aiosqlite.connect(path)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process kills
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db)
-        await store._migrate()
+    async def open(cls, url: str | Path, *, migrate: bool | None = None) -> Self:
+        """Open the store at `url` (a path is an SQLite file) and check its schema version.
+
+        A schema newer than this release knows is refused (StoreError). An older one is migrated when
+        `migrate` is true and refused when it is false; by default SQLite migrates (one process owns the
+        file, and a fresh clone just runs) and PostgreSQL refuses, so that `briefbot migrate` is one
+        deliberate step while replicas of the old release may still be running.
+        """
+        url = str(url) if "://" in str(url) else SQLITE_PREFIX + str(url)
+        db = await open_database(url)
+        store = cls(db, redact(url))
+        try:
+            await store._check_schema(db.engine == "sqlite" if migrate is None else migrate)
+        except BaseException:
+            await db.close()
+            raise
         return store
 
-    async def _migrate(self) -> None:
-        row = await self._row("PRAGMA user_version")
-        version = row[0] if row else 0
-        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.execute("BEGIN")
-            for sql in statements:
-                await self._db.execute(sql)
-            await self._db.execute(f"PRAGMA user_version = {number}")
-            await self._db.commit()
+    @property
+    def database(self) -> Database:
+        """The engine underneath, for tools that fill or inspect tables in bulk (tests, benchmarks)."""
+        return self._db
 
-    async def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        """All rows of a query, run to its end in one step: a statement left in progress between awaits
-        would make another task's commit on this shared connection fail."""
-        return list(await self._db.execute_fetchall(sql, args))
+    async def _check_schema(self, migrate: bool) -> None:
+        self.found_version = self.schema_version = await self._db.schema_version()
+        self._refuse_newer(self.schema_version)
+        if self.schema_version == len(MIGRATIONS):
+            return
+        if not migrate:
+            raise StoreError(
+                f"the store {self.where} is at schema version {self.schema_version} and this release needs "
+                f"{len(MIGRATIONS)}: run `briefbot migrate` first"
+            )
+        async with self._db.migration() as tx:
+            version = await tx.schema_version()  # another process may have migrated meanwhile
+            self._refuse_newer(version)
+            for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+                for sql in statements:
+                    await tx.execute(sql)
+                await tx.set_schema_version(number)
+        if version < len(MIGRATIONS):
+            log.info("store %s migrated from schema version %d to %d", self.where, version, len(MIGRATIONS))
+        self.schema_version = len(MIGRATIONS)
 
-    async def _row(self, sql: str, args: Sequence[Any] = ()) -> Any | None:
-        rows = await self._rows(sql, args)
-        return rows[0] if rows else None
+    def _refuse_newer(self, version: int) -> None:
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"the store {self.where} is at schema version {version}, newer than this release knows "
+                f"({len(MIGRATIONS)}): run the release that migrated it, or a newer one"
+            )
 
     async def _change(self, sql: str, args: Sequence[Any]) -> bool:
-        """Run one write and commit it; True when it changed a row."""
-        cursor = await self._db.execute(sql, args)
-        await self._db.commit()
-        return cursor.rowcount > 0
+        """Run one write; True when it changed a row."""
+        return await self._db.execute(sql, args) > 0
+
+    async def _one(self, sql: str, args: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        rows = await self._db.fetchall(sql, args)
+        return rows[0] if rows else None
 
     async def _channel_rows(
         self, sql: str, platform: str | None, channel: str | None, order: str
@@ -167,7 +203,7 @@ class Store:
         if platform is not None and channel is not None:
             sql += " WHERE platform = ? AND channel = ?"
             args = (platform, channel)
-        return await self._rows(f"{sql} ORDER BY {order}", args)
+        return await self._db.fetchall(f"{sql} ORDER BY {order}", args)
 
     async def close(self) -> None:
         await self._db.close()
@@ -180,7 +216,7 @@ class Store:
 
     async def auto_brief(self, platform: str, channel: str) -> bool | None:
         """The channel's own choice, or None when it has not chosen (the config default applies)."""
-        row = await self._row(
+        row = await self._one(
             "SELECT auto_brief FROM channel_settings WHERE platform = ? AND channel = ?", (platform, channel)
         )
         return None if row is None or row[0] is None else bool(row[0])
@@ -191,7 +227,6 @@ class Store:
             "ON CONFLICT (platform, channel) DO UPDATE SET auto_brief = excluded.auto_brief",
             (platform, channel, enabled),
         )
-        await self._db.commit()
 
     # --- topic alerts: subscriptions -----------------------------------------------------------------
 
@@ -207,16 +242,22 @@ class Store:
         mention: Mention | None = None,
     ) -> Subscription | None:
         """The new subscription, or None when the channel already has this (normalized) query."""
-        rows = await self._rows(
+        sql = (
             "INSERT INTO subscriptions "
             "(id, platform, channel, query, digest, created_by, created_at, mention) "
-            # WHERE TRUE: SQLite needs it to tell the upsert clause from a join constraint
-            "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM subscriptions WHERE TRUE "
-            "ON CONFLICT (platform, channel, query) DO NOTHING RETURNING id",
-            (platform, channel, query, digest, created_by, created_at, mention and mention.token),
+            "VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM subscriptions), ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, channel, query) DO NOTHING RETURNING id"
         )
-        row = rows[0] if rows else None
-        await self._db.commit()
+        args = (platform, channel, query, digest, created_by, created_at, mention and mention.token)
+        # SQLite runs one write at a time; PostgreSQL processes adding at once can pick the same MAX + 1,
+        # and all but one get a primary-key error: they take the next number.
+        for attempt in range(10):
+            try:
+                row = await self._one(sql, args)
+                break
+            except IntegrityError:
+                if attempt == 9:
+                    raise
         if row is None:
             return None
         return Subscription(row[0], platform, channel, query, digest, created_by, created_at, 0, mention)
@@ -249,7 +290,6 @@ class Store:
         await self._db.execute(
             "UPDATE subscriptions SET alerts = alerts + 1 WHERE id = ?", (subscription_id,)
         )
-        await self._db.commit()
 
     # --- topic alerts: feeds ---------------------------------------------------------------------------
 
@@ -277,7 +317,7 @@ class Store:
         ]
 
     async def feed_state(self, url: str) -> FeedRow | None:
-        row = await self._row(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        row = await self._one(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
         if row is None:
             return None
         url, etag, last_modified, next_poll_at, failures, disabled, last_error = row
@@ -291,7 +331,6 @@ class Store:
             "disabled = excluded.disabled, last_error = excluded.last_error",
             astuple(state),
         )
-        await self._db.commit()
 
     async def mark_seen(self, feed_url: str, item_keys: Sequence[str], at: float) -> dict[str, float]:
         """Record items; returns when each was first seen (now for new ones), so old items never alert."""
@@ -300,7 +339,6 @@ class Store:
             "ON CONFLICT (feed_url, item_key) DO NOTHING",
             [(feed_url, key, at) for key in item_keys],
         )
-        await self._db.commit()
         return await self.first_seen(feed_url, item_keys)
 
     async def first_seen(self, feed_url: str, item_keys: Sequence[str]) -> dict[str, float]:
@@ -309,7 +347,7 @@ class Store:
         for start in range(0, len(item_keys), 500):  # stay under the bound-parameter limit
             chunk = list(item_keys[start : start + 500])
             marks = ", ".join("?" * len(chunk))
-            rows = await self._rows(
+            rows = await self._db.fetchall(
                 "SELECT item_key, first_seen_at FROM seen_items "
                 f"WHERE feed_url = ? AND item_key IN ({marks})",
                 (feed_url, *chunk),
@@ -319,8 +357,7 @@ class Store:
 
     async def feed_seen_before(self, feed_url: str) -> bool:
         """Whether any item of this feed was ever recorded (a new feed's first poll only sets a baseline)."""
-        rows = await self._rows("SELECT 1 FROM seen_items WHERE feed_url = ? LIMIT 1", (feed_url,))
-        return bool(rows)
+        return await self._one("SELECT 1 FROM seen_items WHERE feed_url = ? LIMIT 1", (feed_url,)) is not None
 
     async def add_story(self, story_id: str, signature: bytes, title: str, url: str, at: float) -> None:
         await self._db.execute(
@@ -328,16 +365,38 @@ class Store:
             "ON CONFLICT (id) DO NOTHING",
             (story_id, signature.hex(), title, url, at),
         )
-        await self._db.commit()
 
     async def stories_since(self, since: float) -> list[tuple[str, bytes, float]]:
         """(id, signature, first seen) of the stories in the dedupe window, to rebuild the index on start."""
-        rows = await self._rows(
+        rows = await self._db.fetchall(
             "SELECT id, signature, first_seen_at FROM stories WHERE first_seen_at >= ? "
             "ORDER BY first_seen_at",
             (since,),
         )
         return [(sid, bytes.fromhex(sig), at) for sid, sig, at in rows]
+
+    # --- feed polling across processes: a lease per feed, so each is fetched once per interval --------
+
+    async def lease_feed(self, url: str, holder: str, *, now: float, seconds: float) -> bool:
+        """Take the right to poll a due feed for `seconds`: True for one holder at a time.
+
+        False while another holder's lease runs, and while the feed is not due (its saved next_poll_at is
+        later than `now`), so a feed polled by one process is not polled again by the next one to ask. A
+        holder that dies leaves its lease to expire: another takes the feed within `seconds`. One atomic
+        upsert on both engines, so two processes asking at once cannot both win.
+        """
+        return await self._change(
+            "INSERT INTO feed_leases (url, holder, expires_at) "
+            "SELECT ?, ?, CAST(? AS DOUBLE PRECISION) "
+            "WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = ? AND next_poll_at > ?) "
+            "ON CONFLICT (url) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+            "WHERE feed_leases.expires_at <= ? OR feed_leases.holder = excluded.holder",
+            (url, holder, now + seconds, url, now, now),
+        )
+
+    async def release_feed(self, url: str, holder: str) -> bool:
+        """Give the lease up early (after saving the feed's next poll time, or when stopping)."""
+        return await self._change("DELETE FROM feed_leases WHERE url = ? AND holder = ?", (url, holder))
 
     # --- topic alerts: the alert queue (written before posting, marked after the platform confirms) ----
     # Its table is named `outbox` from before; in the code, the Outbox is the in-memory per-channel queue.
@@ -364,7 +423,7 @@ class Store:
         if platform is not None:
             sql += " AND platform = ?"
             args = (platform,)
-        rows = await self._rows(sql + " ORDER BY created_at, delivery_key", args)
+        rows = await self._db.fetchall(sql + " ORDER BY created_at, delivery_key", args)
         return [delivery for row in rows if (delivery := _delivery(row)) is not None]
 
     async def update_pending_delivery(self, key: str, content: AlertContent) -> bool:
@@ -376,31 +435,33 @@ class Store:
 
     async def record_refusal(self, key: str) -> int:
         """Count one refusal for good of a queued alert; returns how many it has had."""
-        await self._db.execute("UPDATE outbox SET refusals = refusals + 1 WHERE delivery_key = ?", (key,))
-        await self._db.commit()
-        row = await self._row("SELECT refusals FROM outbox WHERE delivery_key = ?", (key,))
+        row = await self._one(
+            "UPDATE outbox SET refusals = refusals + 1 WHERE delivery_key = ? RETURNING refusals", (key,)
+        )
         return int(row[0]) if row else 0
 
     async def park_channel(self, platform: str, channel: str, reason: str, at: float) -> bool:
         """Park the channel's queued alerts and pause it; True when it was not paused before."""
-        await self._db.execute(
-            "UPDATE outbox SET parked_at = ? WHERE platform = ? AND channel = ? AND delivered_at IS NULL "
-            "AND parked_at IS NULL",
-            (at, platform, channel),
-        )
-        return await self._change(
-            "INSERT INTO paused_channels (platform, channel, reason, since) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (platform, channel) DO NOTHING",
-            (platform, channel, reason, at),
-        )
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET parked_at = ? WHERE platform = ? AND channel = ? "
+                "AND delivered_at IS NULL AND parked_at IS NULL",
+                (at, platform, channel),
+            )
+            paused = await tx.execute(
+                "INSERT INTO paused_channels (platform, channel, reason, since) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (platform, channel) DO NOTHING",
+                (platform, channel, reason, at),
+            )
+        return paused > 0
 
     async def paused_channels(self) -> dict[tuple[str, str], str]:
         """Paused channels and why: (platform, channel) -> the platform's refusal."""
-        rows = await self._rows("SELECT platform, channel, reason FROM paused_channels")
+        rows = await self._db.fetchall("SELECT platform, channel, reason FROM paused_channels")
         return {(platform, channel): reason for platform, channel, reason in rows}
 
     async def parked_deliveries(self, platform: str, channel: str) -> list[Delivery]:
-        rows = await self._rows(
+        rows = await self._db.fetchall(
             f"SELECT {_DELIVERY_COLUMNS} FROM outbox WHERE platform = ? "
             "AND channel = ? AND delivered_at IS NULL AND parked_at IS NOT NULL "
             "ORDER BY created_at, delivery_key",
@@ -410,24 +471,24 @@ class Store:
 
     async def resume_channel(self, platform: str, channel: str) -> None:
         """Posting works there again: its parked alerts are queued again and its subscriptions resume."""
-        await self._db.execute(
-            "UPDATE outbox SET parked_at = NULL, refusals = 0 WHERE platform = ? AND channel = ? "
-            "AND delivered_at IS NULL",
-            (platform, channel),
-        )
-        await self._change(
-            "DELETE FROM paused_channels WHERE platform = ? AND channel = ?", (platform, channel)
-        )
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET parked_at = NULL, refusals = 0 WHERE platform = ? AND channel = ? "
+                "AND delivered_at IS NULL",
+                (platform, channel),
+            )
+            await tx.execute(
+                "DELETE FROM paused_channels WHERE platform = ? AND channel = ?", (platform, channel)
+            )
 
     async def mark_delivered(self, key: str, at: float, ref: str | None = None) -> None:
         await self._db.execute(
             "UPDATE outbox SET delivered_at = ?, posted_ref = ? WHERE delivery_key = ?", (at, ref, key)
         )
-        await self._db.commit()
 
     async def delivery(self, key: str) -> tuple[Delivery, str | None, bool] | None:
         """One alert by key: (delivery, the platform's reference once posted, whether it was delivered)."""
-        row = await self._row(
+        row = await self._one(
             f"SELECT {_DELIVERY_COLUMNS}, posted_ref, delivered_at FROM outbox WHERE delivery_key = ?",
             (key,),
         )
@@ -438,7 +499,7 @@ class Store:
 
     async def set_delivery_content(self, key: str, content: AlertContent) -> None:
         """Record an alert's new content (after its posted message was edited)."""
-        await self._change(
+        await self._db.execute(
             "UPDATE outbox SET payload = ? WHERE delivery_key = ?", (_alert_json(content), key)
         )
 
@@ -457,9 +518,7 @@ class Store:
 
     async def forget_inbound_deliveries(self, before: float) -> int:
         """Drop claims received before `before` (platforms stop retrying long before); how many went."""
-        cursor = await self._db.execute("DELETE FROM inbound_deliveries WHERE received_at < ?", (before,))
-        await self._db.commit()
-        return cursor.rowcount
+        return await self._db.execute("DELETE FROM inbound_deliveries WHERE received_at < ?", (before,))
 
 
 _SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts, mention"

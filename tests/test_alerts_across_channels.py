@@ -59,7 +59,7 @@ async def test_each_channel_gets_the_story_once_from_its_own_feeds(
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
-        f'[chat]\ndatabase = "{db}"\n'
+        f'[store]\nurl = "sqlite:///{db}"\n'
         "[alerts]\ndefault_feeds = []\npoll_interval_seconds = 0.5\nretry_seconds = 0.5\n"
         "[briefing]\nworkers = 1\n"
         f'[slack]\napi_base_url = "{slack.base_url}"\n'

@@ -50,7 +50,7 @@ async def test_kill_9_mid_delivery_loses_nothing_and_posts_once(
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
-        f'[chat]\ndatabase = "{db}"\n'
+        f'[store]\nurl = "sqlite:///{db}"\n'
         f'[alerts]\ndefault_feeds = ["{feed}"]\npoll_interval_seconds = 0.5\nretry_seconds = 0.5\n'
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )
@@ -105,7 +105,7 @@ async def test_kill_9_before_posting_still_delivers(
         await store.enqueue_delivery(Delivery("1:story-a", "slack", "C0GENERAL", alert, 1.0))
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[chat]\ndatabase = "{db}"\n[alerts]\nretry_seconds = 0.5\n'
+        f'[store]\nurl = "sqlite:///{db}"\n[alerts]\nretry_seconds = 0.5\n'
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )
     bot = await start_slack_bot(config, slack, tmp_path / "bot.log")

@@ -91,7 +91,7 @@ def write_config(tmp_path: Path, sources: Sources, slack: SlackEmulator, discord
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{sources.server.network}"]\n'
-        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
         '[alerts]\ndefault_feeds = ["localwire"]\npoll_interval_seconds = 0.5\nretry_seconds = 0.5\n'
         f'search_feeds = ["{search_template}"]\n'
         f'[alerts.sources]\nlocalwire = "{wire_feed}"\n'

@@ -38,7 +38,7 @@ async def test_a_deleted_channel_is_parked_then_served_when_it_is_back(
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
-        f'[chat]\ndatabase = "{db}"\n'
+        f'[store]\nurl = "sqlite:///{db}"\n'
         f'[alerts]\ndefault_feeds = ["{feed}"]\npoll_interval_seconds = 0.5\nretry_seconds = 0.2\n'
         "parked_retry_seconds = 1.0\n"
         "[briefing]\nworkers = 1\n"

@@ -31,7 +31,7 @@ async def test_a_page_over_the_time_limit_is_answered_in_each_channel_and_the_bo
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
-        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
         "[briefing]\nworkers = 2\ntime_limit_seconds = 1.0\n"
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings, load_settings, parse_settings
+from bot.engines.url import redact
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,3 +73,60 @@ def test_named_sources_come_from_the_config(tmp_path: Path) -> None:
     config.write_text('[alerts.sources]\nlocal-paper = "ftp://news.example.org/rss.xml"\n')
     with pytest.raises(ConfigError, match=r"alerts\.sources\.local-paper"):
         load_settings(config)
+
+
+def test_store_url_from_the_file_or_the_environment() -> None:
+    assert Settings().store.url == "sqlite:///briefbot.sqlite3"
+    pg = "postgresql://bot@db.example:5432/briefbot"
+    assert parse_settings({"store": {"url": pg}}).store.url == pg
+    env = {"BRIEFBOT_DATABASE_URL": "postgresql://bot:s3cret@db.example/briefbot"}
+    assert parse_settings({"store": {"url": pg}}, env).store.url == env["BRIEFBOT_DATABASE_URL"]
+    assert parse_settings({}, {"BRIEFBOT_DATABASE_URL": " "}).store.url == "sqlite:///briefbot.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("raw", "env", "named"),
+    [
+        ({"store": {"url": "mysql://db/briefbot"}}, {}, "store.url"),
+        ({"store": {"url": "sqlite:///"}}, {}, "store.url"),
+        ({}, {"BRIEFBOT_DATABASE_URL": "briefbot.sqlite3"}, "BRIEFBOT_DATABASE_URL"),
+    ],
+)
+def test_a_bad_store_url_names_where_it_came_from(raw: dict, env: dict, named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        parse_settings(raw, env)
+
+
+def test_a_password_in_the_file_is_refused_and_never_echoed() -> None:
+    with pytest.raises(ConfigError, match="BRIEFBOT_DATABASE_URL") as raised:
+        parse_settings({"store": {"url": "postgresql://bot:s3cret@db.example/briefbot"}})
+    assert "s3cret" not in str(raised.value)
+
+
+def test_the_old_chat_database_key_still_works_with_one_deprecation_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = parse_settings({"chat": {"database": "old.sqlite3", "user_burst": 5}})
+    assert settings.store.url == "sqlite:///old.sqlite3"
+    assert settings.chat.user_burst == 5
+    deprecations = [r for r in caplog.records if "chat.database is deprecated" in r.getMessage()]
+    assert len(deprecations) == 1
+    assert 'url = "sqlite:///old.sqlite3"' in deprecations[0].getMessage()
+    both = {"chat": {"database": "old.sqlite3"}, "store": {"url": "sqlite:///new.sqlite3"}}
+    assert parse_settings(both).store.url == "sqlite:///new.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bot:s3cret@db.example:5432/briefbot", "postgresql://bot:***@db.example:5432/briefbot"),
+        (
+            "postgresql://bot:p@ss@[::1]:5432/briefbot?sslmode=require",
+            "postgresql://bot:***@[::1]:5432/briefbot?sslmode=require",
+        ),
+        ("postgresql://bot@db.example/briefbot", "postgresql://bot@db.example/briefbot"),
+        ("sqlite:///briefbot.sqlite3", "sqlite:///briefbot.sqlite3"),
+    ],
+)
+def test_store_urls_are_shown_without_their_password(url: str, shown: str) -> None:
+    assert redact(url) == shown

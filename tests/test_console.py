@@ -45,7 +45,7 @@ async def test_briefbot_run_without_tokens_is_the_console(page_server: PageServe
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
-        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
     process = await asyncio.create_subprocess_exec(
@@ -77,7 +77,7 @@ async def test_topic_alert_through_the_real_bot(page_server: PageServer, tmp_pat
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
-        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
         "[alerts]\ndefault_feeds = []\npoll_interval_seconds = 0.5\n"
         f'[alerts.sources]\nbaltic-news = "{feed}"\n'
     )

@@ -406,8 +406,8 @@ def run_config(emulator: DiscordEmulator, page_server: PageServer, tmp_path: Pat
 allow_private_networks = ["{page_server.network}"]
 [briefing]
 workers = 1
-[chat]
-database = "{tmp_path / "bot.sqlite3"}"
+[store]
+url = "sqlite:///{tmp_path / "bot.sqlite3"}"
 [discord]
 message_content_intent = true
 api_base_url = "{emulator.api_base}"

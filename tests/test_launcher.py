@@ -45,7 +45,7 @@ def clean_env() -> dict[str, str]:
 async def test_check_reports_each_platform(slack_emulator: SlackEmulator, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
         f'[slack]\napi_base_url = "{slack_emulator.base_url}"\n'
     )
     code, out, _ = await run_check(config, clean_env())

@@ -73,7 +73,7 @@ async def test_the_running_bot_counts_what_it_does(
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
-        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
         f'[alerts]\ndefault_feeds = ["{feed}"]\npoll_interval_seconds = 0.5\n'
         "[briefing]\nworkers = 1\n"
         f'[slack]\napi_base_url = "{slack.base_url}"\n'

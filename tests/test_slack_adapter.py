@@ -29,7 +29,7 @@ from adapters.slackbot.adapter import SlackAdapter
 from adapters.slackbot.listeners import COMMAND, SHORTCUT_CALLBACK_ID
 from bot.alerts.commands import MANAGERS_ONLY, AlertCommands
 from bot.chat.core import ChatCore
-from bot.config import ChatSettings, Settings, SlackSettings
+from bot.config import ChatSettings, Settings, SlackSettings, StoreSettings
 from bot.errors import NotFoundError
 from bot.models import Actor, Briefing
 from bot.store import Store
@@ -53,9 +53,9 @@ class Bot:
     http_url: str = ""
 
 
-def generous_chat(database: Path) -> ChatSettings:
+def generous_chat() -> ChatSettings:
     # The core's own per-user limits are tested elsewhere; here they must not drop replies.
-    return ChatSettings(user_burst=50, channel_burst=50, max_links_per_message=5, database=str(database))
+    return ChatSettings(user_burst=50, channel_burst=50, max_links_per_message=5)
 
 
 @asynccontextmanager
@@ -63,10 +63,11 @@ async def running_bot(slack: SlackEmulator, tmp_path: Path, mode: str = "socket"
     """A SlackAdapter running against the emulator, stopped (and checked to stop cleanly) afterwards."""
     secret = slack.app_token if mode == "socket" else slack.signing_secret
     slack_settings = SlackSettings(mode=mode, api_base_url=slack.base_url, http_host="127.0.0.1", http_port=0)
-    settings = Settings(chat=generous_chat(tmp_path / "bot.sqlite3"), slack=slack_settings)
+    store = StoreSettings(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    settings = Settings(chat=generous_chat(), store=store, slack=slack_settings)
     # URLs with "missing" are 404s; a test holds briefings in flight by setting the briefer's `gate`.
     briefer = FakeBriefer(by_slug, answer_text=text_briefing(30), errors={"missing": NotFoundError()})
-    async with await Store.open(settings.chat.database) as store:
+    async with await Store.open(settings.store.url) as store:
         adapter = SlackAdapter(settings, bot_token=slack.bot_token, app_token_or_secret=secret)
         stop = asyncio.Event()
         alerts = AlertCommands(store, settings.alerts)
@@ -507,7 +508,7 @@ async def test_briefbot_run_briefs_a_pasted_link_end_to_end(
         config = tmp_path / "briefbot.toml"
         config.write_text(
             f'[fetch]\nallow_private_networks = ["{host}/32"]\n'
-            f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+            f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
             f"[briefing]\nworkers = 1\n"
             f'[slack]\napi_base_url = "{slack_emulator.base_url}"\n',
             encoding="utf-8",

@@ -21,7 +21,7 @@ from bot.alerts.model import AlertRefused, Delivery, StoryAlert
 from bot.chat.core import ChatCore
 from bot.chat.model import Notice
 from bot.chat.outbox import Outbox
-from bot.config import ChatSettings, Settings, SlackSettings
+from bot.config import Settings, SlackSettings, StoreSettings
 from bot.models import Actor, Briefing
 from bot.store import Store
 
@@ -60,8 +60,8 @@ def alert_key(post: Any) -> str:
 
 def make_adapter(slack: SlackEmulator, database: Path | None = None) -> SlackAdapter:
     # A running adapter keeps handled event ids in the store file: the test's own, not one in the cwd.
-    chat = ChatSettings(database=str(database)) if database else ChatSettings()
-    settings = Settings(chat=chat, slack=SlackSettings(mode="socket", api_base_url=slack.base_url))
+    store = StoreSettings(f"sqlite:///{database}") if database else StoreSettings()
+    settings = Settings(store=store, slack=SlackSettings(mode="socket", api_base_url=slack.base_url))
     # No backoff between failed attempts: the tests count attempts, never time.
     outbox = Outbox(failure_backoff=0.0)
     return SlackAdapter(

@@ -104,7 +104,7 @@ def write_config(tmp_path: Path, slack: SlackEmulator, *, mode: str, network: st
     config = tmp_path / "config.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{network}"]\n'
-        f'[chat]\ndatabase = "{tmp_path / "bot.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / "bot.sqlite3"}"\n'
         "[briefing]\nworkers = 1\n"
         f'[slack]\nmode = "{mode}"\napi_base_url = "{slack.base_url}"\n'
         f'http_host = "127.0.0.1"\nhttp_port = {free_port()}\n',

@@ -46,7 +46,7 @@ class SlackAdapter:
         outbox: Outbox | None = None,
     ) -> None:
         self._slack = settings.slack
-        self._database = settings.chat.database  # where handled deliveries are remembered across restarts
+        self._store_url = settings.store.url  # where handled deliveries are remembered across restarts
         self._max_links = settings.chat.max_links_per_message
         self._bot_token = bot_token
         self._app_token_or_secret = app_token_or_secret
@@ -80,8 +80,8 @@ class SlackAdapter:
 
     async def run(self, core: ChatCore, stop: asyncio.Event) -> None:
         try:
-            # Its own connection to the bot's store file (WAL: the core's connection shares it safely).
-            async with await Store.open(self._database) as store:
+            # Its own connection to the bot's store (SQLite's WAL lets the core's connection share the file).
+            async with await Store.open(self._store_url) as store:
                 app = self._build_app(core, DeliveryDedupe(store))
                 async with self._connected(app):
                     self.ready.set()

@@ -14,13 +14,14 @@ once, so that trade is a rare lost reply against a certain double post.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
+
+from bot.engines import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class DeliveryDedupe:
         try:
             await self._prune(now)
             return await self._claims.claim_inbound_delivery(PLATFORM, key, now)
-        except sqlite3.Error as error:
+        except DatabaseError as error:
             # Acting twice on a rare retry beats dropping every request while the store is unwell.
             log.warning("slack: cannot record %s (%s); handling it anyway", key, type(error).__name__)
             return True
