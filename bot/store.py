@@ -125,6 +125,24 @@ MIGRATIONS: list[tuple[str, ...]] = [
             expires_at DOUBLE PRECISION NOT NULL
         )""",
     ),
+    # What processes sharing a store share for chat: the briefings of links (by canonical URL) with who is
+    # making one now, and the rate-limit buckets of people and channels (bot/chat/shared.py).
+    (
+        """CREATE TABLE briefings (
+            url TEXT PRIMARY KEY,
+            payload TEXT,
+            made_at DOUBLE PRECISION,
+            maker TEXT,
+            making_until DOUBLE PRECISION
+        )""",
+        "CREATE INDEX briefings_age ON briefings (made_at)",
+        """CREATE TABLE rate_buckets (
+            key TEXT PRIMARY KEY,
+            tokens DOUBLE PRECISION NOT NULL,
+            updated DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX rate_buckets_age ON rate_buckets (updated)",
+    ),
 ]
 
 
@@ -503,6 +521,78 @@ class Store:
             "UPDATE outbox SET payload = ? WHERE delivery_key = ?", (_alert_json(content), key)
         )
 
+    # --- chat across processes: briefings made once, rate limits held together --------------------------
+
+    async def cached_briefing(self, url: str, *, since: float) -> Briefing | None:
+        """The briefing of `url` made at `since` or later, if any process made one."""
+        row = await self._one(
+            "SELECT payload FROM briefings WHERE url = ? AND made_at >= ? AND payload IS NOT NULL",
+            (url, since),
+        )
+        if row is None:
+            return None
+        try:
+            return Briefing.from_dict(json.loads(row[0]))
+        except (ValueError, TypeError, KeyError):
+            log.warning("the cached briefing of %s is unreadable; making it again", url)
+            return None
+
+    async def claim_briefing(self, url: str, maker: str, *, now: float, seconds: float, since: float) -> bool:
+        """Take the making of `url`'s briefing for `seconds`: True for one process at a time, and only while
+        no briefing made at `since` or later is stored. A maker that dies leaves its claim to expire."""
+        return await self._change(
+            "INSERT INTO briefings (url, maker, making_until) VALUES (?, ?, CAST(? AS DOUBLE PRECISION)) "
+            "ON CONFLICT (url) DO UPDATE SET maker = excluded.maker, making_until = excluded.making_until "
+            "WHERE (briefings.made_at IS NULL OR briefings.made_at < ?) "
+            "AND (briefings.making_until IS NULL OR briefings.making_until <= ?)",
+            (url, maker, now + seconds, since, now),
+        )
+
+    async def save_briefing(self, url: str, maker: str, briefing: Briefing | None, *, now: float) -> None:
+        """Store the briefing made (None: it failed, nothing is stored) and end `maker`'s claim; briefings
+        older than a day go (the cache's TTL is minutes)."""
+        payload = None if briefing is None else json.dumps(briefing.to_dict())
+        async with self._db.transaction() as tx:
+            if payload is not None:
+                await tx.execute(
+                    "UPDATE briefings SET payload = ?, made_at = ?, maker = NULL, making_until = NULL "
+                    "WHERE url = ?",
+                    (payload, now, url),
+                )
+            else:
+                await tx.execute(
+                    "UPDATE briefings SET maker = NULL, making_until = NULL WHERE url = ? AND maker = ?",
+                    (url, maker),
+                )
+            await tx.execute(
+                "DELETE FROM briefings WHERE made_at < ? AND (making_until IS NULL OR making_until < ?)",
+                (now - 86_400, now),
+            )
+
+    async def take_token(self, key: str, *, now: float, per_second: float, burst: float) -> float:
+        """One event of `key` against its token bucket, shared by every process: 0 when allowed, else the
+        seconds until it would be. One atomic upsert; a clock behind the bucket's adds nothing."""
+        row = await self._one(
+            "INSERT INTO rate_buckets (key, tokens, updated) "
+            "VALUES (?, CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION)) "
+            f"ON CONFLICT (key) DO UPDATE SET tokens = ({_REFILLED}) - 1, "
+            "updated = CASE WHEN excluded.updated > rate_buckets.updated THEN excluded.updated "
+            "ELSE rate_buckets.updated END "
+            f"WHERE ({_REFILLED}) >= 1 RETURNING tokens",
+            (key, burst - 1, now, *_refill_args(per_second, burst), *_refill_args(per_second, burst)),
+        )
+        if row is not None:
+            return 0.0
+        state = await self._one("SELECT tokens, updated FROM rate_buckets WHERE key = ?", (key,))
+        if state is None or per_second <= 0:
+            return float("inf")
+        tokens = min(burst, float(state[0]) + max(0.0, now - float(state[1])) * per_second)
+        return max(0.0, (1 - tokens) / per_second)
+
+    async def forget_full_buckets(self, *, before: float) -> int:
+        """Drop buckets untouched since `before` (full again by then: they carry no state)."""
+        return int(await self._db.execute("DELETE FROM rate_buckets WHERE updated < ?", (before,)))
+
     # --- inbound deliveries: act on each platform event once ---------------------------------------------
 
     async def claim_inbound_delivery(self, platform: str, delivery_id: str, at: float) -> bool:
@@ -519,6 +609,22 @@ class Store:
     async def forget_inbound_deliveries(self, before: float) -> int:
         """Drop claims received before `before` (platforms stop retrying long before); how many went."""
         return await self._db.execute("DELETE FROM inbound_deliveries WHERE received_at < ?", (before,))
+
+
+# A token bucket refilled up to now, capped at its burst (portable SQL: no LEAST/MIN of two values); its
+# parameters, in order, from _refill_args. A clock behind the bucket's adds nothing.
+_ELAPSED = (
+    "CASE WHEN excluded.updated > rate_buckets.updated "
+    "THEN excluded.updated - rate_buckets.updated ELSE 0 END"
+)
+_GROWN = f"rate_buckets.tokens + ({_ELAPSED}) * CAST(? AS DOUBLE PRECISION)"
+_REFILLED = (
+    f"CASE WHEN {_GROWN} > CAST(? AS DOUBLE PRECISION) THEN CAST(? AS DOUBLE PRECISION) ELSE {_GROWN} END"
+)
+
+
+def _refill_args(per_second: float, burst: float) -> tuple[float, ...]:
+    return (per_second, burst, burst, per_second)
 
 
 _SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts, mention"

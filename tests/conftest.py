@@ -70,13 +70,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'bot.sqlite3'}"
         return
-    server: str = request.getfixturevalue("postgres_url")
+    yield request.getfixturevalue("postgres_store_url")
+
+
+@pytest.fixture
+def postgres_store_url(postgres_url: str) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL schema: a store several processes can share."""
     schema = f"test_{uuid.uuid4().hex[:16]}"
-    run_sync(execute(server, f"CREATE SCHEMA {schema}"))
+    run_sync(execute(postgres_url, f"CREATE SCHEMA {schema}"))
     try:
-        yield with_search_path(server, schema)
+        yield with_search_path(postgres_url, schema)
     finally:
-        run_sync(execute(server, f"DROP SCHEMA {schema} CASCADE"))
+        run_sync(execute(postgres_url, f"DROP SCHEMA {schema} CASCADE"))
 
 
 @pytest_asyncio.fixture

@@ -8,7 +8,9 @@ from fakes import FakeClock
 from bot.chat.cache import SingleFlightCache
 from bot.chat.links import canonical_url, find_links
 from bot.chat.outbox import Outbox, RateLimited
-from bot.chat.ratelimit import RateLimiter
+from bot.chat.shared import PRUNE_EVERY, SharedBriefings, SharedLimits
+from bot.models import Briefing
+from bot.store import Store
 
 
 def test_find_links_in_order_without_duplicates_or_punctuation() -> None:
@@ -33,16 +35,46 @@ def test_canonical_url_drops_tracking_and_fragment() -> None:
     assert canonical_url("http://news.example:8080/x") == "http://news.example:8080/x"
 
 
-def test_rate_limiter_bursts_then_refills_per_key() -> None:
+async def test_rate_limits_burst_then_refill_per_key_and_keep_the_store_small(store: Store) -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_minute=6, burst=2, monotonic=clock.monotonic)
-    assert limiter.allow("u1") and limiter.allow("u1")
-    assert not limiter.allow("u1")
-    assert limiter.retry_after("u1") == pytest.approx(10.0)
-    assert limiter.allow("u2"), "keys are independent"
+    limiter = SharedLimits(store, per_minute=6, burst=2, now=clock.time)
+    assert await limiter.allow("u1") and await limiter.allow("u1")
+    assert not await limiter.allow("u1")
+    assert await limiter.allow("u2"), "keys are independent"
     clock.advance(10.0)
-    assert limiter.allow("u1")
-    assert not limiter.allow("u1")
+    assert await limiter.allow("u1")
+    assert not await limiter.allow("u1")
+    clock.advance(3600.0)
+    for n in range(PRUNE_EVERY - 5):  # one event each from many people; the next clean-up drops the idle
+        await limiter.allow(f"p{n}")
+    # The 1000th event cleaned up: u1 and u2 (idle for an hour) are gone, the 995 just used are not.
+    assert await store.forget_full_buckets(before=clock.time() + 1) == PRUNE_EVERY - 5
+
+
+async def test_a_link_is_made_once_by_the_first_process_and_waited_for_by_the_others(store: Store) -> None:
+    made: list[str] = []
+    release = asyncio.Event()
+
+    async def make() -> Briefing:
+        made.append("x")
+        await release.wait()
+        return Briefing("Made", "https://a.example/", None, ["One."])
+
+    first = SharedBriefings(store, 600, "first", poll_seconds=0.01)
+    second = SharedBriefings(store, 600, "second", poll_seconds=0.01)
+    waiting = asyncio.ensure_future(second.get("https://a.example/", make))
+    making = asyncio.ensure_future(first.get("https://a.example/", make))
+    await asyncio.sleep(0.1)
+    release.set()
+    assert (await making).title == (await waiting).title == "Made"
+    assert made == ["x"], "briefed once"
+
+    async def fail() -> Briefing:
+        raise ConnectionError("site down")
+
+    with pytest.raises(ConnectionError):
+        await first.get("https://b.example/", fail)
+    assert (await second.get("https://b.example/", make)).title == "Made", "a failure is not shared"
 
 
 async def test_cache_runs_one_job_for_concurrent_callers_and_keeps_the_result() -> None:

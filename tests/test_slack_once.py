@@ -156,10 +156,10 @@ async def test_http_mode_copies_act_once_across_a_restart(
         malformed = await slack.post(url, help_command.data, bad_stamp)
         await first.wait_for_duplicates(3)
         await slack.wait_for_posts(1, timeout=WAIT)  # the briefing
-        await slack.wait_for_responses(1)
-        await slack.wait_for_calls("chat.postEphemeral", 1)
+        await slack.wait_for_responses(1, timeout=WAIT)
+        await slack.wait_for_calls("chat.postEphemeral", 1, timeout=WAIT)
         await slack.signed_request(url, slack.slash_command("help", channel="C0NEWS"))  # a marker, last
-        await slack.wait_for_responses(2)
+        await slack.wait_for_responses(2, timeout=WAIT)
 
     assert [answer.status for answer in answers] == [200] * 6
     assert (malformed.status, json.loads(malformed.text)) == (401, {"error": "bad_timestamp"})
@@ -172,7 +172,7 @@ async def test_http_mode_copies_act_once_across_a_restart(
         answers = [await slack.send(url, signed, retry_num=3) for signed in resigned]
         await second.wait_for_duplicates(3)
         await slack.signed_request(url, slack.slash_command("help", channel="C0GENERAL"))
-        await slack.wait_for_responses(3)
+        await slack.wait_for_responses(3, timeout=WAIT)
     assert_clean(second, slack)
 
     assert [answer.status for answer in answers] == [200] * 3
@@ -208,10 +208,10 @@ async def test_socket_mode_copies_act_once_across_a_restart(
         await send_all(retry_attempt=0)
         await send_all(retry_attempt=1)  # the same envelopes' payloads again, as Slack's retries
         await first.wait_for_duplicates(3)
-        await slack.wait_for_responses(2)  # the help and the shortcut's answer
-        await slack.wait_for_calls("chat.postEphemeral", 1)
+        await slack.wait_for_responses(2, timeout=WAIT)  # the help and the shortcut's answer
+        await slack.wait_for_calls("chat.postEphemeral", 1, timeout=WAIT)
         await slack.send_slash_command("help", channel="C0NEWS")  # a marker, last
-        await slack.wait_for_responses(3)
+        await slack.wait_for_responses(3, timeout=WAIT)
     assert_clean(first, slack)
 
     async with briefbot_run(slack, config, tmp_path / "second.log", mode="socket") as second:
@@ -219,7 +219,7 @@ async def test_socket_mode_copies_act_once_across_a_restart(
         await send_all(retry_attempt=2)
         await second.wait_for_duplicates(3)
         await slack.send_slash_command("help", channel="C0GENERAL")
-        await slack.wait_for_responses(4)
+        await slack.wait_for_responses(4, timeout=WAIT)
     assert_clean(second, slack)
 
     answered = {r.key: r.body.get("text", "") for r in slack.responses}

@@ -390,3 +390,48 @@ async def test_tasks_sharing_the_store_never_break_each_others_commits(store: St
     assert sorted(s.id for s in results[5:10]) == [1, 2, 3, 4, 5]
     assert len(await store.subscriptions()) == 5
     assert (await store.feed_state("https://f4.example/rss")) == FeedRow("https://f4.example/rss", "v1")
+
+
+async def test_a_token_bucket_is_shared_by_every_process(store_url: str) -> None:
+    """Two processes on one store take from the same buckets: 2 at once, then 1 per 10 s, per key."""
+    rate = {"per_second": 0.1, "burst": 2.0}
+    async with (
+        await Store.open(store_url, migrate=True) as first,
+        await Store.open(store_url, migrate=True) as second,
+    ):
+        assert await first.take_token("slack:U1", now=100.0, **rate) == 0
+        assert await second.take_token("slack:U1", now=100.0, **rate) == 0
+        assert await first.take_token("slack:U1", now=101.0, **rate) == pytest.approx(9.0)
+        assert await second.take_token("slack:U2", now=101.0, **rate) == 0, "keys are independent"
+        assert await second.take_token("slack:U1", now=110.0, **rate) == 0, "refilled one token"
+        assert await first.take_token("slack:U1", now=105.0, **rate) > 0, "a clock behind adds nothing"
+        many = await asyncio.gather(
+            *(s.take_token("slack:U3", now=200.0, **rate) for s in (first, second) * 5)
+        )
+        assert sum(wait == 0 for wait in many) == 2, "at once from both: exactly the burst"
+        assert await first.forget_full_buckets(before=150.0) == 2  # U1 and U2, idle since before 150
+
+
+async def test_a_link_is_briefed_by_one_process_and_read_by_the_others(store_url: str) -> None:
+    url = "https://news.example/a"
+    made = Briefing("Title", url, date(2026, 3, 1), ["One."], actors=[Actor("Kim", "person", 2)])
+    async with (
+        await Store.open(store_url, migrate=True) as first,
+        await Store.open(store_url, migrate=True) as second,
+    ):
+        claims = await asyncio.gather(
+            first.claim_briefing(url, "a", now=100.0, seconds=60.0, since=0.0),
+            second.claim_briefing(url, "b", now=100.0, seconds=60.0, since=0.0),
+        )
+        assert sorted(claims) == [False, True], "one maker"
+        maker, store = ("a", first) if claims[0] else ("b", second)
+        assert await first.cached_briefing(url, since=0.0) is None, "not made yet"
+        await store.save_briefing(url, maker, made, now=110.0)
+        assert await second.cached_briefing(url, since=100.0) == made
+        assert await first.cached_briefing(url, since=111.0) is None, "older than asked for"
+        assert not await first.claim_briefing(url, "a", now=120.0, seconds=60.0, since=50.0), "still fresh"
+        assert await first.claim_briefing(url, "a", now=400.0, seconds=60.0, since=300.0), "stale: make anew"
+        assert not await second.claim_briefing(url, "b", now=401.0, seconds=60.0, since=300.0)
+        await first.save_briefing(url, "a", None, now=402.0)  # it failed: nothing stored, the claim ends
+        assert await second.claim_briefing(url, "b", now=403.0, seconds=60.0, since=300.0)
+        assert await first.claim_briefing(url, "a", now=463.0, seconds=60.0, since=300.0), "b died: expired"

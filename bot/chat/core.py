@@ -19,7 +19,7 @@ from bot.chat.cache import SingleFlightCache
 from bot.chat.commands import HELP, AlertCommand, Auto, BriefText, BriefUrl, Command, Help, parse
 from bot.chat.links import canonical_url, find_links
 from bot.chat.model import Notice, Outcome, Person, Place
-from bot.chat.ratelimit import RateLimiter
+from bot.chat.shared import SharedBriefings, SharedLimits, SharedStore, process_id
 from bot.config import ChatSettings
 from bot.errors import BriefError, InternalError
 from bot.models import Briefing
@@ -35,7 +35,7 @@ class Briefs(Protocol):
     async def brief_text(self, text: str) -> Briefing: ...
 
 
-class ChannelPrefs(Protocol):
+class ChatStore(SharedStore, Protocol):
     async def auto_brief(self, platform: str, channel: str) -> bool | None: ...
     async def set_auto_brief(self, platform: str, channel: str, enabled: bool) -> None: ...
 
@@ -58,11 +58,13 @@ class ChatCore:
     def __init__(
         self,
         briefer: Briefs,
-        prefs: ChannelPrefs,
+        prefs: ChatStore,
         settings: ChatSettings,
         *,
         alerts: AlertCommandHandler | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        process: str | None = None,  # this process among those sharing the store
+        now: Callable[[], float] = time.time,  # epoch seconds: shared with other processes
     ) -> None:
         self._briefer = briefer
         self._alerts = alerts
@@ -71,9 +73,11 @@ class ChatCore:
         self._cache: SingleFlightCache[Briefing] = SingleFlightCache(
             settings.cache_ttl_seconds, settings.cache_max_entries, monotonic
         )
-        self._per_user = RateLimiter(settings.user_briefings_per_minute, settings.user_burst, monotonic)
-        self._per_channel = RateLimiter(
-            settings.channel_briefings_per_minute, settings.channel_burst, monotonic
+        # In this process, one job per link (memory); across processes, one maker per link (the store).
+        self._shared = SharedBriefings(prefs, settings.cache_ttl_seconds, process or process_id(), now=now)
+        self._per_user = SharedLimits(prefs, settings.user_briefings_per_minute, settings.user_burst, now=now)
+        self._per_channel = SharedLimits(
+            prefs, settings.channel_briefings_per_minute, settings.channel_burst, now=now
         )
         self._pending = 0
 
@@ -145,7 +149,8 @@ class ChatCore:
             briefing = await self._briefer.brief_url(url)
             return replace(briefing, text=None)  # cached briefings stay small; chat never shows the text
 
-        return lambda: self._cache.get(canonical_url(url), brief)
+        key = canonical_url(url)
+        return lambda: self._cache.get(key, lambda: self._shared.get(key, brief))
 
     def _text_job(self, text: str) -> Callable[[], Awaitable[Briefing]]:
         return lambda: self._briefer.brief_text(text)
@@ -164,9 +169,9 @@ class ChatCore:
         so a flood of links cannot make the bot flood the channel with complaints either.
         """
         try:
-            if not self._per_user.allow(person.key(where.platform)) or not self._per_channel.allow(
-                where.channel_key
-            ):
+            if not await self._per_user.allow(
+                person.key(where.platform)
+            ) or not await self._per_channel.allow(where.channel_key):
                 if quiet_limits:
                     log.info("rate limit: dropping a pasted link in %s", where.channel_key)
                     return None
