@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.briefing.boilerplate import is_boilerplate, repeats_headline, strip_dateline
+from bot.briefing.boilerplate import furniture_role, is_boilerplate, repeats_headline, strip_dateline
 
 
 @pytest.mark.parametrize(
@@ -165,4 +165,35 @@ def test_what_a_site_says_about_itself_is_furniture(line: str) -> None:
     ],
 )
 def test_news_that_mentions_times_or_subscriptions_is_not_furniture(sentence: str) -> None:
+    assert not is_boilerplate(sentence)
+
+
+EXCERPT = (
+    "Want to build your own website? Even for a modest personal site, it was once assumed you might wait for "
+    "days or weeks while a web designer hammered through arcane code for you. That all sounds a little "
+    "ridiculous today. And if you had to thank one company for that, it would probably be […]"
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        EXCERPT,
+        "micropolitics — noun The use of formal and informal power by individuals, as opposed to …",
+        "The good folks at the choir are still doing their thing, and now two stars play along [...]",
+    ],
+)
+def test_another_pages_excerpt_cut_short_is_hidden_at_any_length(line: str) -> None:
+    assert is_boilerplate(line)
+    assert furniture_role(line) == "hidden"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "He paused, looked at the river and said he would think about it…",
+        "The letter read: “We regret […] the delay in the payments to the families,” the minister said.",
+    ],
+)
+def test_a_writers_own_ellipsis_is_news(sentence: str) -> None:
     assert not is_boilerplate(sentence)
