@@ -148,6 +148,8 @@ def test_a_sentence_repeating_the_headline_is_known(sentence: str, title: str | 
         "PC Gamer Newsletter Sign up to get the best content of the week",
         "January 13, 2020 at 08:45 AM | categories: Python, Mercurial | View Comments",
         "Senator Aubyn Hill (right), looks on as the chief executive speaks.",
+        "Get The Daily Post's Daily Edition by email and never miss our top stories Free Sign Up",
+        "The best stories of the week, delivered to your inbox. Sign up",
     ],
 )
 def test_what_a_site_says_about_itself_is_furniture(line: str) -> None:
@@ -162,6 +164,8 @@ def test_what_a_site_says_about_itself_is_furniture(line: str) -> None:
         "McDonald's and YouTube said they would follow the rules.",
         "The company will subscribe to the standard for unlimited access to data by 2030, officials said.",
         "Readers who sign up early get a discount, the firm said in a statement on its new service.",
+        "Residents can sign up by email until Friday, the council said.",
+        "The government urged residents to sign up.",
     ],
 )
 def test_news_that_mentions_times_or_subscriptions_is_not_furniture(sentence: str) -> None:

@@ -65,6 +65,8 @@ _RULES_PROMO = [
         r"\bnewsletters?\b.{0,80}\bsign(?:ing)?[ -]?up\b|\bsign(?:ing)?[ -]?up\b.{0,80}\bnewsletters?\b", _I
     ),
     re.compile(r"^start your (?:day|morning|week) with\b", _I),
+    # a newsletter box ending on its button: "Get our Daily Edition by email ... Free Sign Up"
+    re.compile(r"\b(?:by e-?mail|(?:to|in) your inbox)\b.{0,80}\bsign[ -]?up\b|\bsign[ -]?up\s*$", _I),
     re.compile(r"\bsubscribe (?:now |today )?(?:to|for) our\b|\bsubscribe\b.{0,40}\bthe full story\b", _I),
     re.compile(r"^(?:to (?:view|read|see|continue reading)\b.{0,40}\bsubscri|already a subscriber\b)", _I),
     re.compile(r"^if you(?:'|’| a)?re (?:seeing this|already a subscriber)\b", _I),
