@@ -396,3 +396,27 @@ def test_in_a_sports_story_a_place_that_beats_or_plays_against_another_is_a_team
     assert found.get("Somerset") == "organization", found
     assert found.get("London") == "place", "the dateline is the town"
     assert found.get("Phil Simmons") == "person"
+
+
+def test_every_team_of_a_league_table_is_an_organization_even_where_the_ner_saw_no_name() -> None:
+    # On lines of numbers the NER misses most names or calls a town a person ("Hamilton").
+    text = (
+        "SOCCER - SCOTTISH LEAGUE STANDINGS .\nLONDON 1996-08-31\nScottish league standings after "
+        "Saturday 's matches ( tabulated - played , won , drawn , lost , goals , points ) :\n"
+        "Division two\nLivingston 3 3 0 0 6 2 9\nCowdenbeath 3 1 1 1 3 3 4\nHamilton 3 1 1 1 3 2 4\n"
+        "Stranraer 3 1 1 1 3 3 4\nBrechin 3 0 3 0 2 2 3\n"
+    )
+    found = kinds(text)
+    clubs = ("Livingston", "Cowdenbeath", "Hamilton", "Stranraer", "Brechin")
+    assert {found.get(club) for club in clubs} == {"organization"}, found
+
+
+def test_a_player_with_a_full_name_on_a_scores_line_stays_a_person() -> None:
+    text = (
+        "GOLF - LEADING SCORES AT THE WORLD SERIES .\nAKRON , Ohio 1996-08-23\nLeading scores after the "
+        "second round of the World Series of Golf tournament on Friday ( par 70 ) :\n"
+        "Tom Lehman 68 70 138\nPhil Mickelson 70 69 139\nBilly Mayfair 69 71 140\n"
+        "Lehman leads the tournament by one shot from Mickelson after two rounds of the last event.\n"
+    )
+    found = kinds(text)
+    assert {found.get(n) for n in ("Tom Lehman", "Phil Mickelson")} == {"person"}, found

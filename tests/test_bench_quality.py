@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from quality import actors, dates, stats
+from quality import actors, dates, pages, stats
 
 
 def _entity(text: str, label: str) -> dict[str, object]:
@@ -135,3 +135,40 @@ def test_pooled_difference_compares_f1_on_the_same_documents() -> None:
     difference = stats.pooled_difference(ours, theirs, statistic)
     assert difference.value == pytest.approx(6 / 7 - 2 / 7)
     assert difference.low == pytest.approx(difference.value)  # identical documents: no spread
+
+
+PAGE = {
+    "id": "p1",
+    "html": "<html><head><title>Harbour tunnel opens | Daily Port</title></head></html>",
+    "with": ["The harbour tunnel opened on Monday", "Mayor Ana Ruiz"],
+    "without": ["Sign up for  the NEWSLETTER", "Reply", "Tom Baker"],
+}
+
+
+def test_a_summary_sentence_carries_furniture_when_a_snippet_occurs_in_it_at_word_boundaries() -> None:
+    assert pages.carries_furniture("Readers can sign up for the newsletter today.", PAGE["without"])
+    assert pages.carries_furniture("Reply", PAGE["without"]), "the sentence is the snippet"
+    assert not pages.carries_furniture("Officials were replying to questions.", PAGE["without"])
+
+
+def test_headline_repeats_are_the_title_or_its_part_before_the_site_name() -> None:
+    titles = [None, pages.html_title(PAGE["html"])]
+    assert pages.repeats_headline("Harbour tunnel opens", titles)
+    assert pages.repeats_headline("Watch: harbour tunnel opens.", titles)
+    assert not pages.repeats_headline(
+        "The harbour tunnel opens to traffic after six years of work on the seabed, the council said.", titles
+    )
+    assert not pages.repeats_headline("Daily Port", titles), "the site's name is too short to be a headline"
+
+
+def test_an_actor_comes_from_furniture_when_named_only_there() -> None:
+    assert pages.actor_from_furniture(["Tom Baker"], PAGE)
+    assert not pages.actor_from_furniture(["Ana Ruiz", "Mayor Ana Ruiz"], PAGE)
+    assert not pages.actor_from_furniture(["Port Authority"], PAGE)
+
+
+def test_page_scores_count_per_page_rows_and_rates() -> None:
+    scores = pages.PageScores(pages=1)
+    scores.add(PAGE, ["Harbour tunnel opens", "The tunnel cost $2bn, Tom Baker said."], None, [["Tom Baker"]])
+    assert scores.counts == [[2, 1, 1, 1, 1]]
+    assert scores.rate("furniture", "sentences").value == 0.5

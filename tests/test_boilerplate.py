@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.briefing.boilerplate import is_boilerplate, repeats_headline, strip_dateline
+from bot.briefing.boilerplate import furniture_role, is_boilerplate, repeats_headline, strip_dateline
 
 
 @pytest.mark.parametrize(
@@ -148,6 +148,8 @@ def test_a_sentence_repeating_the_headline_is_known(sentence: str, title: str | 
         "PC Gamer Newsletter Sign up to get the best content of the week",
         "January 13, 2020 at 08:45 AM | categories: Python, Mercurial | View Comments",
         "Senator Aubyn Hill (right), looks on as the chief executive speaks.",
+        "Get The Daily Post's Daily Edition by email and never miss our top stories Free Sign Up",
+        "The best stories of the week, delivered to your inbox. Sign up",
     ],
 )
 def test_what_a_site_says_about_itself_is_furniture(line: str) -> None:
@@ -162,7 +164,40 @@ def test_what_a_site_says_about_itself_is_furniture(line: str) -> None:
         "McDonald's and YouTube said they would follow the rules.",
         "The company will subscribe to the standard for unlimited access to data by 2030, officials said.",
         "Readers who sign up early get a discount, the firm said in a statement on its new service.",
+        "Residents can sign up by email until Friday, the council said.",
+        "The government urged residents to sign up.",
     ],
 )
 def test_news_that_mentions_times_or_subscriptions_is_not_furniture(sentence: str) -> None:
+    assert not is_boilerplate(sentence)
+
+
+EXCERPT = (
+    "Want to build your own website? Even for a modest personal site, it was once assumed you might wait for "
+    "days or weeks while a web designer hammered through arcane code for you. That all sounds a little "
+    "ridiculous today. And if you had to thank one company for that, it would probably be […]"
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        EXCERPT,
+        "micropolitics — noun The use of formal and informal power by individuals, as opposed to …",
+        "The good folks at the choir are still doing their thing, and now two stars play along [...]",
+    ],
+)
+def test_another_pages_excerpt_cut_short_is_hidden_at_any_length(line: str) -> None:
+    assert is_boilerplate(line)
+    assert furniture_role(line) == "hidden"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "He paused, looked at the river and said he would think about it…",
+        "The letter read: “We regret […] the delay in the payments to the families,” the minister said.",
+    ],
+)
+def test_a_writers_own_ellipsis_is_news(sentence: str) -> None:
     assert not is_boilerplate(sentence)

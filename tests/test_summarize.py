@@ -124,3 +124,31 @@ def test_tokenized_wire_copy_is_summarized_although_every_line_ends_like_a_capti
         "Benin won 4-1 on aggregate and go through to the group stage of the competition ."
     )
     assert len(summarize(split_sentences(text))) == 2
+
+
+def test_the_lead_sentences_share_the_top_of_the_position_prior() -> None:
+    # The third sentence shares no word with the rest and the fourth repeats the story's words: the fourth
+    # is more central, but the lead's three positions outrank anything after them.
+    text = (
+        "The harbour authority shut the outer quay after a storm damaged the sea wall on Sunday night. "
+        "Engineers will inspect the sea wall and the quay before ferries can use the harbour again. "
+        "Grey skies hung low over the town all week. "
+        "The harbour authority said the quay and the sea wall would stay closed until engineers finish. "
+        "Ferries to the islands will leave from the inner harbour until the outer quay reopens."
+    )
+    chosen = summarize(split_sentences(text))
+    assert [s.text.split()[:2] for s in chosen] == [
+        ["The", "harbour"],
+        ["Engineers", "will"],
+        ["Grey", "skies"],
+    ]
+
+
+def test_an_exclamation_is_a_hook_not_a_summary_line() -> None:
+    text = (
+        "Talk about going out with a bang and a very large crowd! "
+        "A retired baker set a town record on Saturday when 2,000 people came to his farewell party. "
+        "The party in the market square raised 40,000 euros for the children's hospital. "
+        "The mayor thanked the baker for forty years of bread and cakes at the corner shop."
+    )
+    assert not any(s.text.startswith("Talk about") for s in summarize(split_sentences(text)))

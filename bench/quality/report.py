@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quality import actors, dates, summaries
+from quality import actors, dates, pages, summaries
 from quality.batch import BatchRun
 from quality.stats import mean_ci, paired_difference, pooled_ci, pooled_difference
 from quality.timing import SLOWDOWN, TARGET_ARTICLES_PER_S, TARGET_PAGE_MS, PageSpeed
@@ -110,6 +110,35 @@ def errors_table(errors: dict[str, tuple[int, Counter[str]]]) -> list[str]:
     return lines
 
 
+PEER = "newspaper4k 0.9.6 (parse + nlp.summarize, 3 sentences)"
+
+
+def _refusals(codes: Counter[str]) -> str:
+    return ", ".join(f"{code} {n}" for code, n in sorted(codes.items())) or "none"
+
+
+def real_pages_table(systems: dict[str, pages.PageScores]) -> list[str]:
+    lines = [
+        "| system | briefed | title found | date found | refused (by code) | summary sentences | "
+        "with furniture | headline repeats | top-5 actors | from furniture |",
+        "|---|---:|---:|---:|---|---:|---|---|---:|---|",
+    ]
+    for name, s in systems.items():
+        furniture = s.rate("furniture", "sentences").show(100)
+        headline = f"{s.total('headline')} ({s.rate('headline', 'sentences').show(100)})"
+        actor_cells = (
+            f"{s.total('actors')} | {s.total('actors_from_furniture')} "
+            f"({s.rate('actors_from_furniture', 'actors').show(100)})"
+            if s.total("actors")
+            else "- | -"
+        )
+        lines.append(
+            f"| {name} | {s.briefed}/{s.pages} | {s.titled} | {s.dated} | {_refusals(s.refusals)} | "
+            f"{s.total('sentences')} | {s.total('furniture')} ({furniture}) | {headline} | {actor_cells} |"
+        )
+    return lines
+
+
 def page_speed_lines(speed: PageSpeed) -> list[str]:
     return [
         f"Per-stage timing from bench/speed.py on {speed.pages} pages (median {speed.page_kb:.0f} KB of "
@@ -169,6 +198,7 @@ class Results:
     batch: BatchRun
     batch_words: float  # mean words per batch row
     determinism: tuple[bool, int]  # byte-identical?, rows compared
+    real_pages: dict[str, pages.PageScores]  # system -> scores on pages_real_dev
     speed: PageSpeed
     notes: str
 
@@ -190,6 +220,22 @@ def _summary_sections(results: Results) -> list[str]:
             "",
         ]
     return out
+
+
+def _real_pages_section(results: Results) -> list[str]:
+    ours = results.real_pages[OURS]
+    return [
+        f"## Real pages: {pages.FILE}, {ours.pages} pages (HTML as crawled)",
+        "",
+        "Furniture: summary sentences holding a `without` snippet (whitespace and case normalised, at word",
+        "boundaries); headline repeats: our own check against the briefing's title and the page's <title>;",
+        "actors from furniture: top-5 actors named in a `without` snippet and in no `with` snippet. Rates in",
+        "percent with 95% bootstrap CIs over pages. `--quick` prints what it counted. The peer's sentence",
+        "splitter is ours (its own downloads NLTK data); it lists no actors.",
+        "",
+        *real_pages_table(results.real_pages),
+        "",
+    ]
 
 
 def full_report(results: Results) -> str:
@@ -215,6 +261,7 @@ def full_report(results: Results) -> str:
         "## Summaries: ROUGE F1 x100 (rouge-score, use_stemmer=True; Lsum on newline-separated sentences)",
         "",
         *_summary_sections(results),
+        *_real_pages_section(results),
         f"## Actors: {actor_title}, document-level F1 x100",
         "",
         *actor_table(actor_counts, actor_ms),
@@ -278,6 +325,24 @@ def _summary_bullets(results: Results) -> list[str]:
         f"- BBC (secondary; machine-made extractive references): ours {rouge(OURS, bbc)}, Lead-3 "
         f"{rouge('lead-3', bbc)}, best stock sumy ({_short(bbc_best)}) {rouge(bbc_best, bbc)}.",
     ]
+
+
+def _real_pages_bullet(results: Results) -> str:
+    ours, peer = results.real_pages[OURS], results.real_pages[PEER]
+
+    def furniture(s: pages.PageScores) -> str:
+        return (
+            f"{s.total('furniture')} of {s.total('sentences')} summary sentences carry furniture "
+            f"({s.rate('furniture', 'sentences').show(100)}%), {s.total('headline')} repeat the headline"
+        )
+
+    return (
+        f"- Real pages ({ours.pages}, {pages.FILE}): ours briefed {ours.briefed} (refused: "
+        f"{_refusals(ours.refusals)}), title on {ours.titled}, date on {ours.dated}; {furniture(ours)}; "
+        f"{ours.total('actors_from_furniture')} of {ours.total('actors')} top-5 actors named only in "
+        f"furniture ({ours.rate('actors_from_furniture', 'actors').show(100)}%). newspaper4k on the same "
+        f"pages: {furniture(peer)}."
+    )
 
 
 def _actor_bullet(results: Results) -> str:
@@ -344,6 +409,7 @@ def readme_section(results: Results, state: str) -> str:
     """Markdown for bench/README.md, wrapped like the rest of that file."""
     bullets = [
         *_summary_bullets(results),
+        _real_pages_bullet(results),
         _actor_bullet(results),
         _date_bullet(results),
         _run_bullet(results),

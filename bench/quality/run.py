@@ -26,7 +26,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import bot  # noqa: E402,F401 - one BLAS thread per process before numpy loads
-from quality import actors, dates, report, summaries  # noqa: E402
+from quality import actors, dates, pages, report, summaries  # noqa: E402
 from quality.batch import BatchRun, run_batch  # noqa: E402
 from quality.datasets import DevSet, load_sets  # noqa: E402
 from quality.timing import page_speed  # noqa: E402
@@ -143,6 +143,17 @@ def main() -> None:
 
     progress(f"briefbot batch over {len(rows)} rows")
     run = run_batch(rows, workers=WORKERS, hash_seed="1")
+    real_pages = pages.load_pages(QUICK_ROWS if args.quick else None)
+    # a batch of its own: the speed numbers below are of text rows
+    progress(f"briefbot batch over {len(real_pages)} real pages (HTML)")
+    page_run = run_batch(pages.batch_rows(real_pages), workers=WORKERS, hash_seed="1")
+    progress("newspaper4k on the real pages")
+    page_scores = {
+        report.OURS: pages.score_ours(real_pages, page_run.outputs),
+        report.PEER: pages.score_newspaper(real_pages),
+    }
+    if args.quick:
+        print("\n".join(page_scores[report.OURS].examples), file=sys.stderr)
     progress("determinism: a second batch process over the first CNN/DM rows")
     subset = sets["cnndm"].batch_rows()[:DETERMINISM_ROWS]
     again = run_batch(subset, workers=WORKERS, hash_seed="2")
@@ -155,10 +166,14 @@ def main() -> None:
         summaries={key: score_summaries(sets[key], run, args.ablations) for key in ("cnndm", "bbc")},
         actors=score_actors(sets["conll"], run, args.ablations),
         dates=score_dates(sets["timebank"], run),
-        errors={dev.title: (len(dev.rows), run.errors(f"{dev.key}:")) for dev in sets.values()},
+        errors={
+            **{dev.title: (len(dev.rows), run.errors(f"{dev.key}:")) for dev in sets.values()},
+            pages.TITLE: (len(real_pages), page_run.errors(pages.PREFIX)),
+        },
         batch=run,
         batch_words=sum(len(r["text"].split()) for r in rows) / len(rows),
         determinism=(same, len(subset)),
+        real_pages=page_scores,
         speed=speed,
         notes=NOTES.read_text(encoding="utf-8"),
     )

@@ -123,6 +123,8 @@ def find_actors(
         if not (dateline and ent.start_char < dateline.end and dateline.start < ent.end_char)
         and (m := _mention(ent, text, demonyms, teams))
     ]
+    if sports:
+        mentions += _unseen_teams(text, mentions)
     groups = _group(mentions, demonyms, set(re.findall(r"\b[a-z]+\b", text)))
     groups = _merge_acronyms(groups)
     groups = _merge_partial_person_names(groups)
@@ -184,7 +186,11 @@ def _mention(ent: Span, text: str, demonyms: DemonymMode, teams: frozenset[str])
         kind = "organization"
     elif kind and not known and (_INITIAL_SURNAME.match(name) or _before_country(ent, name, text)):
         kind = "person"
-    if kind == "place" and name.casefold() in teams and not is_country(name):
+    if (
+        (kind == "place" or (kind == "person" and " " not in name))
+        and name.casefold() in teams
+        and not is_country(name)
+    ):
         kind = "organization"  # "Leicester 25 Bath 23", "Partick 1 St Mirren 1": a club named after its town
     if kind is None or _is_noise(name, ent, text):
         return None
@@ -235,6 +241,30 @@ def _results_teams(text: str) -> frozenset[str]:
             if match := pattern.match(line):
                 teams.update(g.strip().casefold() for g in match.groups() if g)
     return frozenset(teams)
+
+
+def _unseen_teams(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """The teams of results and table lines the NER did not see (it misses most names in a line of numbers:
+    "Cowdenbeath 3 1 1 1 3 3 4"): each is a team, or a country's national side."""
+    taken = [(m.start, m.end) for m in mentions]
+    found = []
+    start = 0
+    for line in text.split("\n"):
+        for pattern in (_SCORE_LINE, _TABLE_LINE):
+            if match := pattern.match(line):
+                for g in range(1, (match.lastindex or 0) + 1):
+                    if match.group(g) is None:
+                        continue
+                    s, e = start + match.start(g), start + match.end(g)
+                    name = _clean(text[s:e])
+                    if not name[:1].isupper() or any(a < e and s < b for a, b in taken):
+                        continue
+                    known = lookup(name)
+                    kind = KIND_OF_LABEL[known.label] if known else "organization"
+                    found.append(_Mention(name, kind, s, e, known, shouted=_LOWERCASE.search(line) is None))
+                break
+        start += len(line) + 1
+    return found
 
 
 def _before_country(ent: Span, name: str, text: str) -> bool:

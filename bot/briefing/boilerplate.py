@@ -65,6 +65,8 @@ _RULES_PROMO = [
         r"\bnewsletters?\b.{0,80}\bsign(?:ing)?[ -]?up\b|\bsign(?:ing)?[ -]?up\b.{0,80}\bnewsletters?\b", _I
     ),
     re.compile(r"^start your (?:day|morning|week) with\b", _I),
+    # a newsletter box ending on its button: "Get our Daily Edition by email ... Free Sign Up"
+    re.compile(r"\b(?:by e-?mail|(?:to|in) your inbox)\b.{0,80}\bsign[ -]?up\b|\bsign[ -]?up\s*$", _I),
     re.compile(r"\bsubscribe (?:now |today )?(?:to|for) our\b|\bsubscribe\b.{0,40}\bthe full story\b", _I),
     re.compile(r"^(?:to (?:view|read|see|continue reading)\b.{0,40}\bsubscri|already a subscriber\b)", _I),
     re.compile(r"^if you(?:'|’| a)?re (?:seeing this|already a subscriber)\b", _I),
@@ -97,6 +99,10 @@ _RULES_PROMO = [
     # a caption with its credit glued on: "... outside a co-working space in New York.Reuters"
     re.compile(r"[a-z]\.(?:Reuters|AP|AFP|Getty(?: Images)?|EPA|Bloomberg|Xinhua|Shutterstock|PA Media)\s*$"),
 ]
+# Another page's excerpt, cut short: "... it would probably be […]", "... as opposed to macropolitics …" (more
+# stories, related posts, cross-references). Any length: an excerpt runs as long as the card allows. A
+# writer's own ellipsis sits on its word ("and then…"), and an elided quote goes on ("[…] and more").
+_TRUNCATED = re.compile(r"(?:\[\s*(?:…|\.\.\.)\s*\]|\s(?:…|\.\.\.))\s*$")
 # A link's hover card flattened into the text: "Gov. Kristi NoemKristi Lynn NoemSouth Dakota governor ...":
 # a name glued to the first name it just followed.
 _HOVER_CARD = re.compile(r"\b([A-Z][a-z]+) [A-Z][a-z]+\1\b")
@@ -160,7 +166,7 @@ def is_boilerplate(text: str) -> bool:
     A short paragraph of several sentences ("What do you think? Leave a Comment") is furniture when each
     of its sentences is."""
     text = " ".join(text.split())
-    if not text:
+    if not text or _TRUNCATED.search(text):
         return True
     word_count = len(text.split())
     if _is_furniture_line(text, word_count):
@@ -191,8 +197,10 @@ def furniture_role(paragraph: str) -> FurnitureRole | None:
     longer ones (captions) stay visible to actors and dates but are never summarized. None: news."""
     if not is_boilerplate(paragraph):
         return None
-    # What a site says about itself names no actor of the story: hidden like a short line, at any length.
-    if len(paragraph.split()) <= FURNITURE_MAX_WORDS or is_promo(" ".join(paragraph.split())):
+    # What a site says about itself and other pages' excerpts name no actor of the story: hidden like a
+    # short line, at any length.
+    flat = " ".join(paragraph.split())
+    if len(paragraph.split()) <= FURNITURE_MAX_WORDS or is_promo(flat) or _TRUNCATED.search(flat):
         return "hidden"
     return "caption"
 

@@ -1,11 +1,10 @@
 """Extractive news summary: lead bias + sumy's graph centrality, minus boilerplate and repeats, in a budget.
 
-News is written lead-first, so position is the main signal, counted in paragraphs as well as sentences;
-centrality from sumy's Reduction summarizer (how strongly a sentence is linked by shared words to the rest
-of the article) lets a central sentence beat a weak lead sentence (an anecdote, a teaser). Each choice was
-measured on the dev sets (`make quality`, bench/quality/; numbers in bench/README.md): Reduction and
-TextRank blended with position were swept at 0.1-0.5 on CNN/DM dev; Reduction at 0.2 ties position alone
-there and adds 2 ROUGE-1 on BBC, where TextRank adds 0.3.
+News is written lead-first, so position is the main signal, counted in paragraphs as well as sentences,
+with the lead's first three positions level; centrality from sumy's Reduction summarizer (how strongly a
+sentence is linked by shared words to the rest of the article) orders what follows the lead and breaks its
+ties. Teasers (questions, exclamations) and fragments are never summary lines. Each choice was measured on
+the dev sets (`make quality`, bench/quality/; numbers and the sweeps in bench/quality/notes.md).
 
 sumy scores a document model we build from our own sentences (no parser, no NLTK) with a cached stemmer.
 """
@@ -28,6 +27,10 @@ from bot.stopwords import stop_words
 
 MIN_WORDS = 6  # shorter "sentences" are fragments, headings or teasers, rarely a summary line
 CENTRALITY_WEIGHT = 0.2  # share of the score given to centrality, the rest to position (chosen on CNN/DM)
+# The lead: this many positions share the top of the position prior. News puts its summary in the first
+# sentences, but which of them opens best is not position's call: on CNN/DM dev the second sentence is the
+# better summary line more often than the first (an anecdote or a hook opens features).
+LEAD_POSITIONS = 3
 MAX_OVERLAP = 0.6  # a sentence sharing more of its content words with a chosen one is a repeat
 # Centrality compares every pair of sentences; past the first few hundred the position prior (< 1/300)
 # leaves a sentence no chance anyway, so later ones are not rated (news articles run < 150 sentences).
@@ -62,8 +65,9 @@ def centrality(texts: Sequence[str]) -> np.ndarray:
     return scores / top if top > 0 else scores
 
 
-def _is_question(text: str) -> bool:
-    return text.rstrip("\"'”’ ").endswith("?")
+def _is_teaser(text: str) -> bool:
+    """A question or an exclamation ("Talk about going out with a bang!"): a hook, never news summed up."""
+    return text.rstrip("\"'”’ ").endswith(("?", "!"))
 
 
 def _positions(paragraphs: Sequence[int]) -> list[int]:
@@ -81,14 +85,14 @@ def _positions(paragraphs: Sequence[int]) -> list[int]:
     return positions
 
 
-def _scores(sentences: Sequence[Sentence], weight: float) -> list[float]:
-    """Position prior (1, 1/2, 1/3, ... by distance from the lead) blended with centrality."""
+def _scores(sentences: Sequence[Sentence], positions: Sequence[int], weight: float) -> list[float]:
+    """Position prior (1 for the lead's positions, then 1/2, 1/3, ...) blended with centrality."""
     central = np.zeros(len(sentences))
     if weight > 0:
         window = sentences[:CENTRALITY_WINDOW]
         central[: len(window)] = centrality([s.text for s in window])
-    positions = _positions([s.paragraph for s in sentences])
-    return [(1 - weight) / (pos + 1) + weight * float(c) for pos, c in zip(positions, central, strict=True)]
+    past_lead = [max(0, pos - LEAD_POSITIONS + 1) for pos in positions]
+    return [(1 - weight) / (pos + 1) + weight * float(c) for pos, c in zip(past_lead, central, strict=True)]
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -108,10 +112,10 @@ def summarize(
 ) -> list[Sentence]:
     """The best `max_sentences` sentences in article order: no boilerplate, no repeats, whole sentences
     whose lengths (whitespace collapsed, plus one space between them) fit in `max_chars`."""
-    # Full sentences, not questions (a teaser, "Or fancy a change?", never sums up news). When every one
+    # Full sentences, not teasers ("Or fancy a change?"). When every one
     # looks like furniture the text is not a page with captions (tokenized wire copy ends every sentence
     # with a detached " ."): summarize it as it is.
-    full = [s for s in sentences if len(s.text.split()) >= MIN_WORDS and not _is_question(s.text)]
+    full = [s for s in sentences if len(s.text.split()) >= MIN_WORDS and not _is_teaser(s.text)]
     candidates = (
         [s for s in full if not is_boilerplate(s.text)]
         or full
@@ -121,8 +125,10 @@ def summarize(
     if not candidates:
         return []
     term_lists = [content_terms(s.text) for s in candidates]
-    scores = _scores(candidates, centrality_weight)
-    ranked = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))  # ties: earlier sentence first
+    positions = _positions([s.paragraph for s in candidates])
+    scores = _scores(candidates, positions, centrality_weight)
+    # ties (the lead's positions without centrality): nearer the lead first, then earlier in the text
+    ranked = sorted(range(len(candidates)), key=lambda i: (-scores[i], positions[i], i))
 
     chosen: list[int] = []
     used_chars = 0
