@@ -180,3 +180,10 @@ async def test_unsharded_is_one_shard_as_before(
     assert not any(entry.route == "GET /gateway/bot" for entry in discord_emulator.log), (
         "never asks for a count"
     )
+
+
+async def test_check_names_this_replicas_shards(sharded: DiscordEmulator) -> None:
+    discord = DiscordSettings(api_base_url=sharded.api_base, shard_count=4, shard_ids=(1, 3))
+    line = await DiscordAdapter(Settings(discord=discord), token=sharded.token).check()
+    assert line.endswith("; shard(s) 1, 3 of 4"), line
+    assert sharded.sessions == [], "checked over REST only"

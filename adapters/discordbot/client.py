@@ -35,8 +35,8 @@ def point_discord_py_at(settings: DiscordSettings) -> None:
 
 
 class BriefbotClient(discord.AutoShardedClient):
-    """One code path for every size: unsharded is one shard, [0, 1]. A shard count is always passed, so the
-    client never asks GET /gateway/bot for one (and for Discord's gateway URL instead of the configured one).
+    """One code path for every size: unsharded is one shard, [0, 1]. A shard count is always passed: without
+    one, discord.py asks GET /gateway/bot and connects to the URL it returns, not the configured gateway_url.
     """
 
     def __init__(
