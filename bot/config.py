@@ -160,6 +160,28 @@ class DiscordSettings:
     message_content_intent: bool = False  # privileged: enable it in the developer portal first
     api_base_url: str = "https://discord.com/api/v10"  # e.g. a REST rate-limit proxy
     gateway_url: str = "wss://gateway.discord.gg/"
+    # Discord requires sharding past 2,500 servers: the total number of shards across all replicas (0: one
+    # shard, as an unsharded bot), and the shards this replica runs (empty: all of them).
+    shard_count: int = 0
+    shard_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.shard_ids and not self.shard_count:
+            raise ConfigError("discord.shard_ids: needs discord.shard_count, the total across all replicas")
+        if len(set(self.shard_ids)) < len(self.shard_ids):
+            raise ConfigError(f"discord.shard_ids: lists a shard twice in {list(self.shard_ids)}")
+        for shard_id in self.shard_ids:
+            if shard_id >= self.shard_count:
+                raise ConfigError(
+                    f"discord.shard_ids: shard {shard_id} does not exist with discord.shard_count = "
+                    f"{self.shard_count} (ids run from 0 to shard_count - 1)"
+                )
+
+    @property
+    def shards(self) -> tuple[int, tuple[int, ...]]:
+        """The total number of shards and the ones this replica runs."""
+        total = self.shard_count or 1
+        return total, self.shard_ids or tuple(range(total))
 
 
 @dataclass(frozen=True)
@@ -206,6 +228,10 @@ def _coerce(key: str, default: Any, value: Any) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f'{key}: must be a table of name = "feed url"')
         return tuple(sorted(value.items()))
+    if key == "discord.shard_ids":
+        if not isinstance(value, list) or not all(type(v) is int and v >= 0 for v in value):
+            raise ConfigError(f"{key}: must be a list of shard numbers such as [0, 1]")
+        return tuple(value)
     if isinstance(default, tuple):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key}: must be a list of strings")

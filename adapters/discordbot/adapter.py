@@ -61,9 +61,11 @@ class DiscordAdapter:
             application_id = client.application_id
             user = client.user
         intent = "on" if self._discord.message_content_intent else "off"
+        count, shard_ids = self._discord.shards
         return (
             f"discord: connected as {user} (application id {application_id}) at "
-            f"{self._discord.api_base_url}; message content intent {intent}"
+            f"{self._discord.api_base_url}; message content intent {intent}; "
+            f"shard(s) {', '.join(map(str, shard_ids))} of {count}"
         )
 
     async def run(self, core: ChatCore, stop: asyncio.Event) -> None:

@@ -1,5 +1,5 @@
 """The connection to Discord: discord.py pointed at the configured endpoints, the gateway client with the
-intents briefbot needs, and the application commands it registers."""
+intents briefbot needs and the shards this replica runs, and the application commands it registers."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def point_discord_py_at(settings: DiscordSettings) -> None:
 
     discord.py has no supported setting for either: REST URLs (interaction callbacks and webhook follow-ups
     included) are built from the class attribute Route.BASE at request time, and a plain Client opens
-    DiscordWebSocket.DEFAULT_GATEWAY. Both are process-wide, which is fine: one process runs one Discord bot.
+    DiscordWebSocket.DEFAULT_GATEWAY (an AutoShardedClient too, given a shard count). Both are process-wide,
+    which is fine: one process runs one Discord bot.
     """
     discord.http.Route.BASE = settings.api_base_url.rstrip("/")
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
@@ -33,7 +34,11 @@ def point_discord_py_at(settings: DiscordSettings) -> None:
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
 
 
-class BriefbotClient(discord.Client):
+class BriefbotClient(discord.AutoShardedClient):
+    """One code path for every size: unsharded is one shard, [0, 1]. A shard count is always passed: without
+    one, discord.py asks GET /gateway/bot and connects to the URL it returns, not the configured gateway_url.
+    """
+
     def __init__(
         self,
         settings: DiscordSettings,
@@ -48,7 +53,10 @@ class BriefbotClient(discord.Client):
         intents = discord.Intents.default()
         intents.message_content = settings.message_content_intent
         intents.typing = intents.dm_typing = intents.guild_typing = False
+        shard_count, shard_ids = settings.shards
         super().__init__(
+            shard_count=shard_count,
+            shard_ids=list(shard_ids),
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),  # briefings quote articles: never ping anyone
             chunk_guilds_at_startup=False,
@@ -69,10 +77,25 @@ class BriefbotClient(discord.Client):
         # Discord only delivers commands an application registered; a bulk PUT is idempotent.
         synced = await self.tree.sync()
         log.info("discord: synced commands %s", ", ".join(c.name for c in synced))
+        log.info("discord: this replica runs shard(s) %s of %d", self._shards, self.shard_count)
 
     async def on_ready(self) -> None:
-        log.info("discord: ready as %s in %d guild(s)", self.user, len(self.guilds))
+        # discord.py waits for every shard this replica runs before it dispatches ready.
+        log.info(
+            "discord: ready as %s in %d guild(s) on shard(s) %s of %d",
+            self.user,
+            len(self.guilds),
+            self._shards,
+            self.shard_count,
+        )
         self.ready.set()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("discord: shard %d of %d ready", shard_id, self.shard_count)
+
+    @property
+    def _shards(self) -> str:
+        return ", ".join(map(str, self.shard_ids or ()))
 
     async def on_message(self, message: discord.Message) -> None:
         await self.listeners.on_message(message)

@@ -2,9 +2,14 @@
 
 Discord cannot be reached from CI, and hand-written payloads drift from what discord.py really parses, so
 tests run the real library against this emulator (facts in /work/shared/notes/platform-emulators.md).
-It serves one guild with a few text channels, records what the bot sends and edits, and drives events at the
-bot: messages, slash commands, message context-menu commands, 429s and a gateway RECONNECT (for RESUME).
-Posts with `enforce_nonce` are idempotent within a nonce window, as on Discord (set `clock` to age them).
+It serves one guild with a few text channels (or several guilds), records what the bot sends and edits, and
+drives events at the bot: messages, slash commands, message context-menu commands, 429s and a gateway
+RECONNECT (for RESUME). Posts with `enforce_nonce` are idempotent within a nonce window, as on Discord (set
+`clock` to age them).
+
+Sharded as Discord is: each IDENTIFY names its shard [id, count] ([0, 1] when it names none), several gateway
+connections live at once, and a guild's events go only to the connections of its shard, (guild_id >> 22) %
+count; events of no guild go to shard 0.
 """
 
 from __future__ import annotations
@@ -44,6 +49,10 @@ PLACEHOLDER = re.compile(r"\{[^}]*\}")
 MAX_NONCE_LENGTH = 25
 # Discord only says "the past few minutes" for enforce_nonce; the emulator picks a window within that.
 NONCE_WINDOW_SECONDS = 120.0
+# Guild ids are snowflakes whose bits above 22 count up from a multiple of lcm(1..16): the k-th guild lands
+# on shard k % count for any shard count up to 16, so tests know where their guilds are.
+GUILD_SNOWFLAKES = (1_400_000_000_000_000_000 >> 22) // 720_720 * 720_720
+INVALID_SHARD = 4010
 
 
 @dataclass
@@ -69,6 +78,35 @@ class SentInteraction:
     edits: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class Guild:
+    """An emulated guild and its text channels, by name."""
+
+    id: int
+    name: str
+    channel_ids: dict[str, int]
+
+
+@dataclass
+class Session:
+    """One gateway session: the shard its IDENTIFY named, and every event dispatched on it, in order."""
+
+    session_id: str
+    shard: tuple[int, int]  # (shard id, shard count)
+    intents: int
+    ws: web.WebSocketResponse | None  # None once the socket dropped, until a RESUME
+    seq: int = 0
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Discord's rule: a guild is on shard (guild_id >> 22) % count; events of no guild on shard 0."""
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else (guild_id >> 22) % count)
+
+    def received(self, event: str) -> list[dict[str, Any]]:
+        return [data for name, data in self.events if name == event]
+
+
 def route_key(method: str, template: str) -> str:
     """Blank the placeholders: "POST /channels/{id}/messages" names the same route as "{channel_id}"."""
     return f"{method.upper()} {PLACEHOLDER.sub('{}', template)}"
@@ -89,16 +127,33 @@ def _error(status: int, message: str, code: int = 0) -> web.Response:
 
 
 class DiscordEmulator:
-    def __init__(self, token: str = "emulator-token", channel_names: tuple[str, ...] = ("general", "news")):
+    """`guilds` (guild name -> channel names) serves several guilds instead of one with `channel_names`;
+    `guild_id` and `channel_ids` are the first guild's. `shard_count` is what GET /gateway/bot recommends."""
+
+    def __init__(
+        self,
+        token: str = "emulator-token",
+        channel_names: tuple[str, ...] = ("general", "news"),
+        *,
+        guilds: dict[str, tuple[str, ...]] | None = None,
+        shard_count: int = 1,
+    ):
         self.token = token
+        self.shard_count = shard_count
         self._ids = itertools.count(1_300_000_000_000_000_000)
         self.application_id = self.bot_user_id = next(self._ids)  # a bot's user id is its application id
-        self.guild_id = next(self._ids)
-        self.channel_ids = {name: next(self._ids) for name in channel_names}
+        guild_snowflakes = itertools.count(GUILD_SNOWFLAKES)
+        self.guilds = [
+            Guild(next(guild_snowflakes) << 22, name, {channel: next(self._ids) for channel in channels})
+            for name, channels in (guilds or {"Emulated guild": channel_names}).items()
+        ]
+        self.guild_id, self.channel_ids = self.guilds[0].id, self.guilds[0].channel_ids
         self.channels: dict[int, dict[str, Any]] = {
-            cid: self._text_channel(cid, name, pos)
-            for pos, (name, cid) in enumerate(self.channel_ids.items())
+            cid: self._text_channel(cid, name, pos, guild.id)
+            for guild in self.guilds
+            for pos, (name, cid) in enumerate(guild.channel_ids.items())
         }
+        self._guilds_by_channel = {cid: str(c["guild_id"]) for cid, c in self.channels.items()}
         self.log: list[LoggedRequest] = []
         self.messages: list[dict[str, Any]] = []  # posted by the bot to channels and threads, in order
         self.threads: list[dict[str, Any]] = []
@@ -110,11 +165,8 @@ class DiscordEmulator:
         self._rate_limits: dict[str, tuple[int, float]] = {}
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}  # (channel, nonce) -> message
         self.clock: Callable[[], float] = time.monotonic
-        self._ws: web.WebSocketResponse | None = None
+        self.sessions: list[Session] = []  # in the order the bot identified them
         self._sockets: set[web.WebSocketResponse] = set()
-        self._intents = 0
-        self._seq = 0
-        self.session_id = secrets.token_hex(16)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -169,19 +221,42 @@ class DiscordEmulator:
     @property
     def is_connected(self) -> bool:
         """A client has identified (or resumed) on the gateway and not dropped since."""
-        return self._ws is not None
+        return bool(self._live(any_guild=True))
+
+    @property
+    def session_id(self) -> str:
+        """The id of the latest session identified."""
+        return self.sessions[-1].session_id
+
+    def shard_of(self, guild_id: int, shard_count: int | None = None) -> int:
+        return (guild_id >> 22) % (shard_count or self.shard_count)
 
     async def wait_until_ready(self, seconds: float = 5.0) -> None:
-        await self.wait_for(lambda: self._ws is not None, seconds)
+        """Wait until every guild is on the shard of some live session."""
+        await self.wait_for(lambda: all(self._live(guild.id) for guild in self.guilds), seconds)
 
     async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT: the client drops the socket and comes back with RESUME."""
-        await self._send(self._require_ws(), {"op": 7, "d": None})
-        self._ws = None
+        """Send op 7 RECONNECT on every live session: the client drops them and comes back with RESUME."""
+        for session in self._live(any_guild=True):
+            assert session.ws is not None
+            await self._send(session.ws, {"op": 7, "d": None})
+            session.ws = None
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        self._seq += 1
-        await self._send(self._require_ws(), {"op": 0, "t": event, "s": self._seq, "d": data})
+        """Send a gateway event on the live sessions of its guild's shard; an error when there are none."""
+        guild_id = data.get("guild_id")
+        sessions = self._live(int(guild_id) if guild_id else None)
+        if not sessions:
+            raise RuntimeError(
+                f"no client is connected for guild {guild_id} (await emulator.wait_until_ready())"
+            )
+        for session in sessions:
+            await self._dispatch_on(session, event, data)
+
+    async def _echo(self, event: str, data: dict[str, Any]) -> None:
+        """Events Discord sends back whenever a client listens (the bot's own messages, edits, threads)."""
+        if self._live(int(data["guild_id"])):
+            await self.dispatch(event, data)
 
     async def send_message(
         self,
@@ -193,16 +268,20 @@ class DiscordEmulator:
         username: str = "reader",
     ) -> dict[str, Any]:
         """A user (or another bot) posts in a channel: MESSAGE_CREATE, content hidden without the intent."""
-        self._channel_payload(channel_id)  # KeyError for a channel the guild does not have
+        guild_id = int(self._channel_payload(channel_id)["guild_id"])  # KeyError for a channel of no guild
         author = self._user(author_id, username, bot=bot)
         message = self._message(channel_id, content, author, embeds=[])
         message["member"] = self._member(author_id)
         mentions_bot = f"<@{self.bot_user_id}>" in content
         message["mentions"] = [self._user(self.bot_user_id, "briefbot", bot=True)] if mentions_bot else []
-        seen = dict(message)
-        if not self._intents & MESSAGE_CONTENT_INTENT and not mentions_bot:
-            seen.update(content="", embeds=[], attachments=[], components=[])
-        await self.dispatch("MESSAGE_CREATE", seen)
+        hidden = {"content": "", "embeds": [], "attachments": [], "components": []}
+        if not (sessions := self._live(guild_id)):
+            raise RuntimeError(
+                f"no client is connected for guild {guild_id} (await emulator.wait_until_ready())"
+            )
+        for session in sessions:  # each session sees content as its own intents allow
+            shown = session.intents & MESSAGE_CONTENT_INTENT or mentions_bot
+            await self._dispatch_on(session, "MESSAGE_CREATE", message if shown else message | hidden)
         return message
 
     async def send_slash_command(
@@ -214,7 +293,7 @@ class DiscordEmulator:
         user_id: int = 4242,
         permissions: int = MEMBER_PERMISSIONS,
     ) -> SentInteraction:
-        command = self._registered_command(name, command_type=1)
+        command = self._registered_command(name, 1, channel_id)
         typed = {opt["name"]: opt.get("type") for opt in command.get("options", [])}
         data = {
             "options": [
@@ -234,17 +313,17 @@ class DiscordEmulator:
         permissions: int = MEMBER_PERMISSIONS,
     ) -> SentInteraction:
         """A message context-menu command (data.type 3) on a message the emulator has seen."""
-        command = self._registered_command(name, command_type=3)
         target = self._all_messages[message_id]
+        command = self._registered_command(name, 3, channel_id or int(target["channel_id"]))
         data = {"target_id": str(message_id), "resolved": {"messages": {str(message_id): target}}}
         return await self._send_command(
             command, data, channel_id or int(target["channel_id"]), user_id, permissions
         )
 
     # ---- payload builders ------------------------------------------------------------------------------
-    def _text_channel(self, channel_id: int, name: str, position: int) -> dict[str, Any]:
+    def _text_channel(self, channel_id: int, name: str, position: int, guild_id: int) -> dict[str, Any]:
         return {
-            "id": str(channel_id), "type": 0, "guild_id": str(self.guild_id), "name": name,
+            "id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name,
             "position": position, "permission_overwrites": [], "topic": None, "nsfw": False,
             "parent_id": None, "last_message_id": None, "rate_limit_per_user": 0,
         }  # fmt: skip
@@ -269,7 +348,7 @@ class DiscordEmulator:
         self, channel_id: int, content: str, author: dict[str, Any], *, embeds: list[Any], flags: int = 0
     ) -> dict[str, Any]:
         message = {
-            "id": str(next(self._ids)), "channel_id": str(channel_id), "guild_id": str(self.guild_id),
+            "id": str(next(self._ids)), "channel_id": str(channel_id), "guild_id": self._guild_of(channel_id),
             "author": author, "content": content, "timestamp": _now(), "edited_timestamp": None,
             "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
             "attachments": [], "embeds": embeds, "pinned": False, "type": 0, "flags": flags, "components": [],
@@ -283,25 +362,31 @@ class DiscordEmulator:
             channel_id, content, self._bot_user(), embeds=embeds, flags=payload.get("flags") or 0
         )
 
-    def _guild(self) -> dict[str, Any]:
+    def _guild_of(self, channel_id: int) -> str:
+        """The guild id of a channel or thread, deleted or not (its messages still name their guild)."""
+        return self._guilds_by_channel[channel_id]
+
+    def _guild(self, guild: Guild) -> dict[str, Any]:
+        channels = [c for c in self.channels.values() if c["guild_id"] == str(guild.id)]
         everyone = {
-            "id": str(self.guild_id), "name": "@everyone", "permissions": str(MEMBER_PERMISSIONS),
+            "id": str(guild.id), "name": "@everyone", "permissions": str(MEMBER_PERMISSIONS),
             "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False,
         }  # fmt: skip
         bot_member = self._member(self.bot_user_id) | {"user": self._bot_user()}
         return {
-            "id": str(self.guild_id), "name": "Emulated guild", "owner_id": "1", "unavailable": False,
+            "id": str(guild.id), "name": guild.name, "owner_id": "1", "unavailable": False,
             "member_count": 2, "large": False, "joined_at": _now(), "roles": [everyone],
-            "channels": list(self.channels.values()), "threads": [], "members": [bot_member],
+            "channels": channels, "threads": [], "members": [bot_member],
             "emojis": [], "stickers": [], "features": [], "voice_states": [], "presences": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
             "preferred_locale": "en-US",
         }  # fmt: skip
 
     # ---- interactions ----------------------------------------------------------------------------------
-    def _registered_command(self, name: str, command_type: int) -> dict[str, Any]:
+    def _registered_command(self, name: str, command_type: int, channel_id: int | None) -> dict[str, Any]:
         # Discord only delivers commands the bot registered: an unsynced tree is a bug worth failing on.
-        for scope in (self.guild_id, None):
+        guild_id = int(self._guild_of(channel_id)) if channel_id else self.guild_id
+        for scope in (guild_id, None):
             for command in self.commands.get(scope, []):
                 if command["name"] == name and command["type"] == command_type:
                     return command
@@ -316,6 +401,7 @@ class DiscordEmulator:
         permissions: int,
     ) -> SentInteraction:
         channel_id = channel_id or next(iter(self.channels))
+        guild_id = self._guild_of(channel_id)
         sent = SentInteraction(id=next(self._ids), token=secrets.token_urlsafe(24), channel_id=channel_id)
         self.interactions[sent.token] = sent
         data |= {"id": command["id"], "name": command["name"], "type": command["type"]}
@@ -324,11 +410,11 @@ class DiscordEmulator:
         member = self._member(user_id, permissions) | {"user": self._user(user_id, "reader")}
         await self.dispatch("INTERACTION_CREATE", {
             "id": str(sent.id), "application_id": str(self.application_id), "type": 2, "token": sent.token,
-            "version": 1, "guild_id": str(self.guild_id), "channel_id": str(channel_id),
+            "version": 1, "guild_id": guild_id, "channel_id": str(channel_id),
             "channel": self._channel_payload(channel_id), "member": member, "data": data,
             "app_permissions": str(MANAGER_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
             "attachment_size_limit": 10 * 1024 * 1024, "entitlements": [], "context": 0,
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": {"0": guild_id},
         })  # fmt: skip
         return sent
 
@@ -409,7 +495,7 @@ class DiscordEmulator:
 
     async def _gateway_bot(self, _: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return _json({"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit})
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         scope = int(request.match_info["guild"]) if "guild" in request.match_info else None
@@ -450,14 +536,13 @@ class DiscordEmulator:
             message["message_reference"] = {
                 "type": 0,
                 "channel_id": str(channel_id),
-                "guild_id": str(self.guild_id),
+                "guild_id": message["guild_id"],
             }
             message["message_reference"] |= {k: str(v) for k, v in reference.items() if k.endswith("_id")}
             if referenced := self._all_messages.get(int(reference["message_id"])):
                 message["referenced_message"] = referenced
         self.messages.append(message)
-        if self._ws is not None:  # Discord echoes the bot's own messages back over the gateway
-            await self.dispatch("MESSAGE_CREATE", message)
+        await self._echo("MESSAGE_CREATE", message)  # Discord echoes the bot's own messages back
         return _json(message)
 
     async def _edit_message(self, request: web.Request) -> web.Response:
@@ -470,8 +555,7 @@ class DiscordEmulator:
         payload = request[BODY] or {}
         message.update({key: payload[key] for key in ("content", "embeds", "flags") if key in payload})
         message["edited_timestamp"] = _now()
-        if self._ws is not None:  # Discord tells the gateway about every edit
-            await self.dispatch("MESSAGE_UPDATE", message)
+        await self._echo("MESSAGE_UPDATE", message)  # Discord tells the gateway about every edit
         return _json(message)
 
     def _recent_nonce(self, channel_id: int, nonce: str) -> dict[str, Any] | None:
@@ -484,16 +568,16 @@ class DiscordEmulator:
         parent_id, message_id = int(request.match_info["channel"]), int(request.match_info["message"])
         payload = request[BODY] or {}
         archive = payload.get("auto_archive_duration", 1440)
+        guild_id = self._guilds_by_channel[message_id] = self._guild_of(parent_id)
         thread = {
-            "id": str(message_id), "type": 11, "guild_id": str(self.guild_id), "parent_id": str(parent_id),
+            "id": str(message_id), "type": 11, "guild_id": guild_id, "parent_id": str(parent_id),
             "owner_id": str(self.bot_user_id), "name": payload["name"], "message_count": 0, "member_count": 1,
             "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
             "thread_metadata": {"archived": False, "auto_archive_duration": archive,
                                 "archive_timestamp": _now(), "locked": False},
         }  # fmt: skip
         self.threads.append(thread)
-        if self._ws is not None:
-            await self.dispatch("THREAD_CREATE", thread | {"newly_created": True})
+        await self._echo("THREAD_CREATE", thread | {"newly_created": True})
         return _json(thread, 201)
 
     async def _interaction_callback(self, request: web.Request) -> web.Response:
@@ -552,8 +636,9 @@ class DiscordEmulator:
                     await self._on_gateway_payload(ws, json.loads(frame.data))
         finally:
             self._sockets.discard(ws)
-            if self._ws is ws:
-                self._ws = None
+            for session in self.sessions:
+                if session.ws is ws:
+                    session.ws = None
             self._notify()
         return ws
 
@@ -565,11 +650,12 @@ class DiscordEmulator:
             await self._identify(ws, data)
         elif op == 6:
             self.resumes.append(data)
-            if data.get("session_id") != self.session_id or data.get("token") != self.token:
+            session = next((s for s in self.sessions if s.session_id == data.get("session_id")), None)
+            if session is None or data.get("token") != self.token:
                 await self._send(ws, {"op": 9, "d": False})
                 return
-            self._ws = ws
-            await self.dispatch("RESUMED", {})
+            session.ws = ws
+            await self._dispatch_on(session, "RESUMED", {})
             self._notify()
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
@@ -577,20 +663,31 @@ class DiscordEmulator:
         if data.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
-        self._intents, self._seq, self._ws = int(data.get("intents", 0)), 0, ws
-        await self.dispatch("READY", {
-            "v": 10, "user": self._bot_user(), "session_id": self.session_id,
-            "resume_gateway_url": self.gateway_url, "shard": [0, 1],
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+        shard_id, count = data.get("shard") or (0, 1)
+        if not 0 <= shard_id < count:
+            await ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return
+        session = Session(secrets.token_hex(16), (shard_id, count), int(data.get("intents", 0)), ws)
+        self.sessions.append(session)
+        guilds = [guild for guild in self.guilds if session.serves(guild.id)]
+        await self._dispatch_on(session, "READY", {
+            "v": 10, "user": self._bot_user(), "session_id": session.session_id,
+            "resume_gateway_url": self.gateway_url, "shard": [shard_id, count],
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in guilds],
             "application": {"id": str(self.application_id), "flags": 0},
         })  # fmt: skip
-        await self.dispatch("GUILD_CREATE", self._guild())
+        for guild in guilds:
+            await self._dispatch_on(session, "GUILD_CREATE", self._guild(guild))
         self._notify()
 
-    def _require_ws(self) -> web.WebSocketResponse:
-        if self._ws is None:
-            raise RuntimeError("no client is connected to the gateway (await emulator.wait_until_ready())")
-        return self._ws
+    def _live(self, guild_id: int | None = None, *, any_guild: bool = False) -> list[Session]:
+        return [s for s in self.sessions if s.ws is not None and (any_guild or s.serves(guild_id))]
+
+    async def _dispatch_on(self, session: Session, event: str, data: dict[str, Any]) -> None:
+        assert session.ws is not None
+        session.seq += 1
+        session.events.append((event, data))
+        await self._send(session.ws, {"op": 0, "t": event, "s": session.seq, "d": data})
 
     @staticmethod
     async def _send(ws: web.WebSocketResponse, payload: dict[str, Any]) -> None:
