@@ -292,8 +292,14 @@ class FeedPoller:
         if self._leases is None:
             await self._fetch_and_save(url, self._states[url])
             return
-        if not await self._leases.acquire(url, self._clock.now()):
-            await self._adopt_stored(url)
+        try:
+            won = await self._leases.acquire(url, self._clock.now())
+            if not won:
+                await self._adopt_stored(url)
+                return
+        except Exception:  # the store unreachable: not this cycle, nor the next one at once
+            log.warning("feed %s: could not take its lease; trying again later", url, exc_info=True)
+            self._postpone(url)
             return
         try:
             # Another process may have polled it before: its validators and failure count are current.
@@ -303,7 +309,15 @@ class FeedPoller:
             elif url in self._states:
                 await self._fetch_and_save(url, stored or self._states[url])
         finally:
-            await self._leases.release(url)
+            try:
+                await self._leases.release(url)
+            except Exception:  # it expires by itself
+                log.warning("feed %s: could not release its lease", url, exc_info=True)
+
+    def _postpone(self, url: str) -> None:
+        if url in self._states:
+            delay = min(self._lease_time, timedelta(seconds=self._max_sleep))
+            self._states[url] = replace(self._states[url], next_poll_at=self._clock.now() + delay)
 
     async def _adopt_stored(self, url: str) -> None:
         """Another process polls the feed, or has just polled it: wait for the next poll it saved, or for its

@@ -438,7 +438,8 @@ class AlertWatcher:
                     text = digest_text([story for _, story in parts])
                     # One key per subscription and day: a replay after a crash is recognized like any alert.
                     combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
-                                        Notice(text), now, first.mention)  # fmt: skip
+                                        Notice(text), now, first.mention,
+                                        handed_over=any(part.handed_over for part, _ in parts))  # fmt: skip
                     delivered += await self._send(combined, [queued for queued, _ in parts])
             finally:
                 if pending:
