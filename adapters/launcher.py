@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.chat.core import ChatCore
 from bot.config import ConfigError, Settings
 from bot.fetch import Fetcher
 from bot.ops import serving
+from bot.replica import ALIVE_SECONDS, heartbeat, new_replica_id
 from bot.store import Store
 from bot.workers import BriefingWorkers
 
@@ -75,7 +77,10 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
     ):
         briefer = Briefer(fetcher, workers)
         sink = PlatformSink({adapter.name: adapter for adapter in adapters})
-        watcher = AlertWatcher(store, fetcher, briefer, sink, settings.alerts)
+        replica = new_replica_id()  # this process among those sharing the store: its leases, claims
+        log.info("replica %s on store %s", replica, store.where)
+        beating = asyncio.create_task(heartbeat(store, replica), name="replica-heartbeat")
+        watcher = AlertWatcher(store, fetcher, briefer, sink, settings.alerts, replica=replica)
 
         async def check_feed(url: str) -> str:
             """A channel's new source must be a feed we can read (through the safe fetcher)."""
@@ -103,10 +108,19 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         stopper.cancel()
         warming.cancel()
         await watcher.stop()
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
         failed = [(a.name, r) for a, r in zip(adapters, results, strict=True) if isinstance(r, BaseException)]
         for name, error in failed:
             log.error("adapter %s stopped with an error", name, exc_info=error)
     return 1 if failed else 0
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 async def check_bot(settings: Settings, env: Mapping[str, str]) -> int:
@@ -120,4 +134,10 @@ async def check_bot(settings: Settings, env: Mapping[str, str]) -> int:
             print(f"{adapter.name}: FAILED: {error}")
     async with await Store.open(settings.store.url) as store:
         print(f"store: {store.where} at schema version {store.schema_version}")
+        now = time.time()
+        alive = await store.replicas_seen_since(now - ALIVE_SECONDS)
+        print(f"replicas seen in the last {ALIVE_SECONDS:.0f} s: {len(alive)}")
+        for replica in alive:
+            up = _duration(now - replica.started_at)
+            print(f"  {replica.id}: up {up}, last seen {max(now - replica.seen_at, 0):.0f} s ago")
     return 1 if failures else 0

@@ -10,7 +10,9 @@ mode with synchronous=NORMAL, as the bot runs it. Everything goes through `Store
 - alerts/s: the same pair from 8 concurrent tasks (one process; PostgreSQL spreads them over its pool);
 - claim: `claim_inbound_delivery` of new ids and of copies (each Slack event);
 - lookup: `subscriptions(platform, channel)` among 1,000 subscriptions in 100 channels, and `auto_brief`;
-- lease: `lease_feed` taking a free feed, and asking for one another process holds (the feed poll's cost).
+- lease: `lease_feed` taking a free feed, and asking for one another process holds (the feed poll's cost);
+- stories: `add_story_once` (the cluster-wide "is it new?" under a lock, then the row) against `add_story`;
+- alert claims: `enqueue_delivery`, `claim_deliveries` and `mark_delivered`, one alert at a time.
 
 --drivers also times one claim INSERT straight through each candidate driver (asyncpg, psycopg 3 async,
 SQLAlchemy Core async on asyncpg and aiosqlite) when they are importable; briefbot does not depend on the
@@ -42,7 +44,7 @@ from postgres import URL_ENV, ThrowawayServer, execute, server_binaries, with_se
 
 from bot.alerts.model import Delivery  # noqa: E402
 from bot.chat.model import Notice  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.store import Store, StoredStory  # noqa: E402
 
 CLAIM = "INSERT INTO inbound_deliveries (platform, delivery_id, received_at) VALUES ('slack', ?, ?) "
 CLAIM += "ON CONFLICT (platform, delivery_id) DO NOTHING"
@@ -133,6 +135,25 @@ async def store_ops(url: str, n: int) -> dict[str, tuple[str, str]]:
                 n, lambda i: store.lease_feed(f"https://f{i}.example/rss", "b", now=2.0, seconds=60.0)
             )
         )
+        signature = bytes(518)
+        rows["add_story (no look-up)"] = ms(
+            await timed(n, lambda i: store.add_story(f"plain{i}", signature, "t", "u", float(i)))
+        )
+        latest = 0
+
+        async def record(i: int) -> None:  # each call sees the story the previous one recorded
+            nonlocal latest
+            story = StoredStory(f"s{i}", signature, float(i), title="t", url="u")
+            _, latest = await store.add_story_once(story, after=latest, same_as=lambda _recorded: None)
+
+        rows["add_story_once (cluster-wide look-up + record)"] = ms(await timed(n, record))
+
+        async def claim_and_deliver(i: int) -> None:
+            await store.enqueue_delivery(Delivery(f"q{i}", "slack", "C1", notice, i))
+            [claimed] = await store.claim_deliveries("a", now=float(i), seconds=60.0)
+            await store.mark_delivered(claimed.key, at=i + 0.5)
+
+        rows["enqueue + claim_deliveries + mark_delivered"] = ms(await timed(n, claim_and_deliver))
     return rows
 
 

@@ -103,6 +103,9 @@ class AlertSettings:
     # A channel whose alerts the platform refused for good (gone, bot removed) is paused; this often one of
     # its parked alerts is tried again, and when the platform takes it the channel resumes, nothing lost.
     parked_retry_seconds: float = 900.0
+    # Replicas sharing a store claim queued alerts for this long (longer than posting a round takes): one
+    # killed while posting leaves its alerts to another after this.
+    claim_seconds: float = 60.0
 
     @functools.cached_property
     def catalogue(self) -> Catalogue:  # built once: commands and every refresh resolve names with it

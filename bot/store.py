@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -142,6 +142,24 @@ MIGRATIONS: list[tuple[str, ...]] = [
             updated DOUBLE PRECISION NOT NULL
         )""",
         "CREATE INDEX rate_buckets_age ON rate_buckets (updated)",
+    ),
+    # Several processes on one store: a queued alert is claimed by one of them at a time, until the claim
+    # expires (claim_deliveries); `revision` counts content changes, so two processes adding outlets to one
+    # alert at once both land (replace_delivery_content). `replicas`: the processes seen alive (heartbeat).
+    (
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+        "ALTER TABLE outbox ADD COLUMN claim_expires_at DOUBLE PRECISION",
+        "ALTER TABLE outbox ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN handed_over BOOLEAN NOT NULL DEFAULT FALSE",
+        # The order stories were recorded in (add_story_once, one process at a time): a process learns the
+        # stories the others recorded since it last looked without comparing clocks.
+        "ALTER TABLE stories ADD COLUMN seq BIGINT",
+        "CREATE INDEX stories_seq ON stories (seq)",
+        """CREATE TABLE replicas (
+            id TEXT PRIMARY KEY,
+            started_at DOUBLE PRECISION NOT NULL,
+            seen_at DOUBLE PRECISION NOT NULL
+        )""",
     ),
 ]
 
@@ -384,6 +402,38 @@ class Store:
             (story_id, signature.hex(), title, url, at),
         )
 
+    async def add_story_once(
+        self, story: StoredStory, *, after: int, same_as: Callable[[list[StoredStory]], str | None]
+    ) -> tuple[str, int]:
+        """Record `story` unless it is the same as one recorded before: one process at a time in the whole
+        cluster decides, so two processes seeing one story at once cannot both record it as new.
+
+        `same_as` gets the stories recorded (by any process) after sequence number `after` and returns the
+        id of the story this one duplicates, or None. Returns (the id the story goes by: `story.id` when new,
+        else the earlier story's; the highest sequence number seen, for the next call's `after`).
+        """
+        async with self._db.transaction() as tx:
+            if self._db.engine == "postgresql":  # SQLite's BEGIN IMMEDIATE already excludes other writers
+                await tx.execute(f"SELECT pg_advisory_xact_lock({_STORY_LOCK})")
+            rows = await tx.fetchall(
+                "SELECT id, signature, first_seen_at, seq FROM stories WHERE seq > ? ORDER BY seq", (after,)
+            )
+            recorded = [StoredStory(sid, bytes.fromhex(sig), at, seq) for sid, sig, at, seq in rows]
+            latest = max((s.seq for s in recorded), default=after)
+            if (earlier := same_as(recorded)) is not None:
+                return earlier, latest
+            await tx.execute(
+                "INSERT INTO stories (id, signature, title, url, first_seen_at, seq) "
+                "VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM stories)) "
+                "ON CONFLICT (id) DO NOTHING",
+                (story.id, story.signature.hex(), story.title, story.url, story.first_seen_at),
+            )
+        return story.id, latest
+
+    async def latest_story_seq(self) -> int:
+        row = await self._one("SELECT MAX(seq) FROM stories")
+        return int(row[0]) if row and row[0] is not None else 0
+
     async def stories_since(self, since: float) -> list[tuple[str, bytes, float]]:
         """(id, signature, first seen) of the stories in the dedupe window, to rebuild the index on start."""
         rows = await self._db.fetchall(
@@ -501,8 +551,90 @@ class Store:
 
     async def mark_delivered(self, key: str, at: float, ref: str | None = None) -> None:
         await self._db.execute(
-            "UPDATE outbox SET delivered_at = ?, posted_ref = ? WHERE delivery_key = ?", (at, ref, key)
+            "UPDATE outbox SET delivered_at = ?, posted_ref = ?, claimed_by = NULL, claim_expires_at = NULL "
+            "WHERE delivery_key = ?",
+            (at, ref, key),
         )
+
+    # --- the alert queue across processes: each queued alert claimed by one process at a time ------------
+
+    async def claim_deliveries(self, holder: str, *, now: float, seconds: float) -> list[Delivery]:
+        """Claim every queued alert that is free (never claimed, its claim expired, or `holder`'s own) for
+        `seconds`, oldest first. Two processes asking at once never get the same alert: PostgreSQL skips
+        the rows another claim has locked; SQLite runs one write at a time, so the UPDATE is atomic."""
+        free = (
+            "SELECT delivery_key FROM outbox WHERE delivered_at IS NULL AND parked_at IS NULL "
+            "AND (claim_expires_at IS NULL OR claim_expires_at <= ? OR claimed_by = ?)"
+        )
+        if self._db.engine == "postgresql":
+            free += " FOR UPDATE SKIP LOCKED"
+        # claimed_by outlives a claim (release keeps it): an alert another holder claimed before may have been
+        # posted by it, unconfirmed, so it goes out `handed_over` and the platform adapter looks first.
+        rows = await self._db.fetchall(
+            "UPDATE outbox SET handed_over = (handed_over OR (claimed_by IS NOT NULL AND claimed_by <> ?)), "
+            f"claimed_by = ?, claim_expires_at = ? WHERE delivery_key IN ({free}) "
+            f"RETURNING {_DELIVERY_COLUMNS}, handed_over",
+            (holder, holder, now + seconds, now, holder),
+        )
+        claimed = [
+            replace(delivery, handed_over=bool(row[-1]))
+            for row in rows
+            if (delivery := _delivery(row[:-1])) is not None
+        ]
+        return sorted(claimed, key=lambda d: (d.created_at, d.key))  # RETURNING has no order
+
+    async def release_deliveries(self, keys: Sequence[str], holder: str) -> None:
+        """Give claims up (not posted now: another process, or this one later, may try). The holder's name
+        stays on the row: a post it attempted may have gone through."""
+        await self._db.executemany(
+            "UPDATE outbox SET claim_expires_at = NULL WHERE delivery_key = ? AND claimed_by = ?",
+            [(key, holder) for key in keys],
+        )
+
+    async def delivery_for_edit(self, key: str, *, now: float) -> EditableDelivery | None:
+        """One alert by key with what an edit needs: its reference once posted, whether another process
+        holds a claim on it now (it may be posting it), and its content revision."""
+        row = await self._one(
+            f"SELECT {_DELIVERY_COLUMNS}, posted_ref, delivered_at, claim_expires_at, revision "
+            "FROM outbox WHERE delivery_key = ?",
+            (key,),
+        )
+        if row is None or (delivery := _delivery(row[:-4])) is None:
+            return None
+        ref, delivered_at, expires, revision = row[-4:]
+        claimed = delivered_at is None and expires is not None and expires > now
+        return EditableDelivery(delivery, ref, delivered_at is not None, claimed, int(revision))
+
+    async def replace_delivery_content(
+        self, key: str, content: AlertContent, *, revision: int, now: float
+    ) -> bool:
+        """Change an alert's content if it is still at `revision` (nobody changed it since it was read) and
+        nobody is posting it now; False otherwise (read it again)."""
+        return await self._change(
+            "UPDATE outbox SET payload = ?, revision = revision + 1 WHERE delivery_key = ? AND revision = ? "
+            "AND (delivered_at IS NOT NULL OR claim_expires_at IS NULL OR claim_expires_at <= ?)",
+            (_alert_json(content), key, revision, now),
+        )
+
+    # --- replicas: the processes running on this store ---------------------------------------------------
+
+    async def heartbeat(self, replica: str, *, started_at: float, now: float) -> None:
+        await self._db.execute(
+            "INSERT INTO replicas (id, started_at, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+            (replica, started_at, now),
+        )
+
+    async def replicas_seen_since(self, since: float) -> list[Replica]:
+        rows = await self._db.fetchall(
+            "SELECT id, started_at, seen_at FROM replicas WHERE seen_at >= ? ORDER BY started_at, id",
+            (since,),
+        )
+        return [Replica(*row) for row in rows]
+
+    async def forget_replicas(self, before: float) -> int:
+        """Drop replicas not seen since `before` (stopped or dead long ago); how many went."""
+        return await self._db.execute("DELETE FROM replicas WHERE seen_at < ?", (before,))
 
     async def delivery(self, key: str) -> tuple[Delivery, str | None, bool] | None:
         """One alert by key: (delivery, the platform's reference once posted, whether it was delivered)."""
@@ -627,6 +759,7 @@ def _refill_args(per_second: float, burst: float) -> tuple[float, ...]:
     return (per_second, burst, burst, per_second)
 
 
+_STORY_LOCK = 0x73746F72  # "stor": PostgreSQL's advisory lock for recording stories one process at a time
 _SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts, mention"
 _DELIVERY_COLUMNS = "delivery_key, platform, channel, payload, created_at, mention"
 _FEED_COLUMNS = "url, etag, last_modified, next_poll_at, failures, disabled, last_error"
@@ -637,6 +770,32 @@ class ChannelFeed:
     platform: str
     channel: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStory:
+    id: str
+    signature: bytes
+    first_seen_at: float
+    seq: int = 0  # the order it was recorded in (add_story_once)
+    title: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EditableDelivery:
+    delivery: Delivery
+    ref: str | None  # the platform's reference once posted
+    delivered: bool
+    claimed: bool  # another process may be posting it right now
+    revision: int  # of its content, for replace_delivery_content
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    id: str
+    started_at: float
+    seen_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import random
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -18,6 +18,7 @@ from pageserver import PageServer
 from bot.alerts.feeds import FeedFetch, FeedItem, ParsedFeed, fetch_feed
 from bot.alerts.schedule import (
     BackoffPolicy,
+    FeedLeases,
     FeedPoller,
     FeedState,
     after_failure,
@@ -330,3 +331,35 @@ async def test_real_feeds_conditional_polls_and_a_broken_feed_disabled(
     assert feeds.stats["/good.xml"].not_modified == 3
     assert sorted(rec.disabled) == sorted([(broken, "not_a_feed"), (slow, "timeout")])
     assert feeds.stats["/broken.xml"].fetches == 3
+
+
+class StoreDown(FeedLeases):
+    """Leases whose store cannot be reached."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def acquire(self, url: str, now: datetime) -> bool:
+        self.asked += 1
+        raise ConnectionError("store unreachable")
+
+    async def release(self, url: str) -> None:
+        raise AssertionError("nothing was taken")
+
+    async def stored(self, url: str) -> FeedState | None:
+        raise AssertionError("not asked without a lease")
+
+
+async def test_a_lease_the_store_cannot_give_postpones_the_feed_instead_of_retrying_at_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fetch, rec, clock, leases = FakeFetch({"a": [ok("A1")]}), Recorder(), FakeClock(), StoreDown()
+    p = poller(fetch, rec, clock, leases=leases, max_sleep=30.0)
+    p.set_feeds(["a"])
+    assert await p.poll_due() == 1
+    assert await p.poll_due() == 0, "not asked again in the same breath: the loop would spin"
+    assert fetch.calls == [] and leases.asked == 1
+    clock.advance(30)
+    assert await p.poll_due() == 1
+    assert leases.asked == 2
+    assert "could not take its lease" in caplog.text

@@ -164,6 +164,20 @@ async def test_alert_already_in_the_channel_is_not_posted_again(
     assert search.args["include_all_metadata"] == "1"
 
 
+async def test_alert_another_replica_posted_after_the_search_is_not_posted_again(
+    adapter: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    """Replicas sharing a store: this one searched the channel at its first post; another then claimed an
+    alert, posted it and died before marking it delivered. Handed over, it is looked up, not posted again."""
+    await adapter.deliver(alert("7:first"))  # the channel's history is searched once, here
+    metadata = {"event_type": ALERT_EVENT_TYPE, "event_payload": {"key": "7:abc"}}
+    elsewhere = slack_emulator.add_message("C0GENERAL", "New story for `bridge`", metadata=metadata)
+
+    assert await adapter.deliver(replace(alert("7:abc"), handed_over=True)) == elsewhere["ts"]
+    assert [alert_key(post) for post in slack_emulator.posts] == ["7:first"]
+    assert len(slack_emulator.calls_to("conversations.history")) == 2
+
+
 async def test_alert_posted_this_run_is_not_posted_again(
     adapter: SlackAdapter, slack_emulator: SlackEmulator
 ) -> None:

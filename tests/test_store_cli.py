@@ -4,13 +4,14 @@ as a user runs them: real processes, the store URL from BRIEFBOT_DATABASE_URL, o
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from postgres import run_sync
 
 from bot.engines import open_database
-from bot.store import MIGRATIONS
+from bot.store import MIGRATIONS, Store
 
 BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
 LATEST = len(MIGRATIONS)
@@ -42,14 +43,14 @@ def test_migrate_brings_the_store_to_this_release_and_says_so(store_url: str, tm
     assert again.stdout.endswith(f"at schema version {LATEST} (was {LATEST})\n")
     check = briefbot(store_url, "run", "--check", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
-    assert f"at schema version {LATEST}" in check.stdout.splitlines()[-1]
+    assert f"at schema version {LATEST}\n" in check.stdout
 
 
 def test_run_on_a_store_never_migrated(store_url: str, tmp_path: Path) -> None:
     result = briefbot(store_url, "run", "--check", cwd=tmp_path)
     if store_url.startswith("sqlite"):  # the default: a fresh clone's `make run` just works
         assert result.returncode == 0, result.stderr
-        assert result.stdout.splitlines()[-1].endswith(f"at schema version {LATEST}")
+        assert f"at schema version {LATEST}\n" in result.stdout
     else:  # a shared store moves only with `briefbot migrate`, not under running replicas
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1
@@ -77,3 +78,24 @@ def test_a_password_in_the_environment_is_never_printed(postgres_url: str, tmp_p
     result = briefbot(url, "run", "--check", cwd=tmp_path)
     assert "pw-sekrit" not in result.stdout + result.stderr
     assert f"{user.partition(':')[0]}:***@{host}" in result.stdout + result.stderr
+
+
+def test_check_lists_the_replicas_seen_alive_in_the_last_minute(store_url: str, tmp_path: Path) -> None:
+    assert briefbot(store_url, "migrate", cwd=tmp_path).returncode == 0
+
+    async def beat() -> None:
+        async with await Store.open(store_url) as store:
+            now = time.time()
+            await store.heartbeat("host-a:101:aaaaaa", started_at=now - 3700, now=now - 2)
+            await store.heartbeat("host-b:202:bbbbbb", started_at=now - 30, now=now - 1)
+            await store.heartbeat("host-c:303:cccccc", started_at=now - 900, now=now - 600)  # long gone
+
+    run_sync(beat())
+    check = briefbot(store_url, "run", "--check", cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    lines = check.stdout.splitlines()
+    at = lines.index("replicas seen in the last 60 s: 2")
+    assert lines[at - 1].endswith(f"at schema version {LATEST}")
+    assert lines[at + 1].startswith("  host-a:101:aaaaaa: up 1h01m, last seen ")
+    assert lines[at + 2].startswith("  host-b:202:bbbbbb: up 0m3")
+    assert "host-c" not in check.stdout

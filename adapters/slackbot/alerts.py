@@ -161,8 +161,10 @@ class SlackAlerts:
         since = delivery.created_at - _ALERT_CLOCK_SLACK_SECONDS
         searched_from = self._history_searched_from.get(delivery.channel)
         covered = searched_from is not None and searched_from <= since
-        if covered and delivery.key not in self._unconfirmed:
-            return None  # searched since start, and since then only this run posts alerts here
+        if covered and delivery.key not in self._unconfirmed and not delivery.handed_over:
+            # Searched since start, and since then only this run posted it if anyone did: another replica
+            # sharing the store that claimed it before would have handed it over.
+            return None
         for key, ts in (await self._alerts_in_history(delivery.channel, since)).items():
             self._remember(key, ts)
         self._history_searched_from[delivery.channel] = (

@@ -49,6 +49,9 @@ class Delivery:
     content: AlertContent
     created_at: float
     mention: Mention | None = None  # its subscription's, pinged when it is first posted (never on edits)
+    # Another process (or an earlier run) had claimed it and did not confirm it: it may be posted already,
+    # so the platform adapter looks before posting (replicas sharing a store, bot/store.py claim_deliveries).
+    handed_over: bool = False
 
 
 class AlertNotNow(Exception):

@@ -145,6 +145,20 @@ class FetchFeed(Protocol):
     async def __call__(self, url: str, *, etag: str | None, last_modified: str | None) -> FeedFetch: ...
 
 
+class FeedLeases(Protocol):
+    """Processes sharing a store poll each feed once per interval: a poll takes the feed's lease first."""
+
+    async def acquire(self, url: str, now: datetime) -> bool:
+        """True when this process may poll the feed now (it is due and nobody else holds it)."""
+        ...
+
+    async def release(self, url: str) -> None: ...
+
+    async def stored(self, url: str) -> FeedState | None:
+        """The feed's state as the last process to poll it saved it."""
+        ...
+
+
 OnItems = Callable[[str, list[FeedItem]], Awaitable[None]]
 OnDisabled = Callable[[str, BriefError], Awaitable[None]]
 OnState = Callable[[str, FeedState], Awaitable[None]]
@@ -173,6 +187,8 @@ class FeedPoller:
         policy: BackoffPolicy = DEFAULT_POLICY,
         states: Mapping[str, FeedState] | None = None,  # restored from the store
         max_sleep: float = 60.0,  # seconds; bounds how stale the loop's idea of "next due" can get
+        leases: FeedLeases | None = None,  # when processes share the store
+        lease_time: timedelta | None = None,  # how long a lease lasts: by default one interval
     ) -> None:
         self._fetch = fetch
         self._on_items = on_items
@@ -185,6 +201,9 @@ class FeedPoller:
         self._policy = policy
         self._states: dict[str, FeedState] = dict(states or {})
         self._max_sleep = max_sleep
+        self._leases = leases
+        # A dead holder's feeds move on when its lease expires: within one interval.
+        self._lease_time = lease_time or interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -270,7 +289,48 @@ class FeedPoller:
             await self._poll(url)
 
     async def _poll(self, url: str) -> None:
-        state = self._states[url]
+        if self._leases is None:
+            await self._fetch_and_save(url, self._states[url])
+            return
+        try:
+            won = await self._leases.acquire(url, self._clock.now())
+            if not won:
+                await self._adopt_stored(url)
+                return
+        except Exception:  # the store unreachable: not this cycle, nor the next one at once
+            log.warning("feed %s: could not take its lease; trying again later", url, exc_info=True)
+            self._postpone(url)
+            return
+        try:
+            # Another process may have polled it before: its validators and failure count are current.
+            stored = await self._leases.stored(url)
+            if stored is not None and stored.disabled:
+                self._states[url] = stored  # disabled by another process, which told the channels
+            elif url in self._states:
+                await self._fetch_and_save(url, stored or self._states[url])
+        finally:
+            try:
+                await self._leases.release(url)
+            except Exception:  # it expires by itself
+                log.warning("feed %s: could not release its lease", url, exc_info=True)
+
+    def _postpone(self, url: str) -> None:
+        if url in self._states:
+            delay = min(self._lease_time, timedelta(seconds=self._max_sleep))
+            self._states[url] = replace(self._states[url], next_poll_at=self._clock.now() + delay)
+
+    async def _adopt_stored(self, url: str) -> None:
+        """Another process polls the feed, or has just polled it: wait for the next poll it saved, or for its
+        lease to expire if it saved none yet (it may have died), instead of asking again every cycle."""
+        stored = await self._leases.stored(url) if self._leases is not None else None
+        if url not in self._states:
+            return
+        retry = self._clock.now() + self._lease_time
+        if stored is None or stored.next_poll_at <= self._clock.now():
+            stored = replace(stored or self._states[url], next_poll_at=retry)
+        self._states[url] = stored
+
+    async def _fetch_and_save(self, url: str, state: FeedState) -> None:
         try:
             result = await self._fetch(url, etag=state.etag, last_modified=state.last_modified)
         except BriefError as error:

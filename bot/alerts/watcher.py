@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from bot.alerts.dedupe import StoryIndex, signature
 from bot.alerts.digest import digest_text, next_due
 from bot.alerts.feeds import FeedItem, fetch_feed
+from bot.alerts.leases import StoreFeedLeases, feed_row, feed_state
 from bot.alerts.locks import KeyedLocks
 from bot.alerts.matcher import QueryIndex
 from bot.alerts.model import AlertNotNow, AlertRefused, Delivery, StoryAlert, Subscription
@@ -37,7 +38,8 @@ from bot.errors import BriefError
 from bot.fetch import Fetcher
 from bot.metrics import ALERT_DELIVERIES, ALERT_QUEUE_AGE, ALERT_QUEUE_DEPTH
 from bot.models import Briefing
-from bot.store import FeedRow, Store
+from bot.replica import new_replica_id
+from bot.store import Store, StoredStory
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 BASELINE_KEY = "(baseline)"  # never a real item key: those are hashes
 MAX_REFUSALS = 3  # refusals for good of one alert before its channel is paused and its alerts parked
 READ_STORIES_KEPT = 10_000  # recent stories whose readers are remembered (a few hundred KB)
+EDIT_WAIT_SECONDS = 0.2  # between looks at an alert another process is posting, to add an outlet to it
 
 
 class AlertSink(Protocol):
@@ -93,6 +96,7 @@ class AlertWatcher:
         *,
         now: Callable[[], float] = time.time,  # epoch seconds
         poll_clock: Clock | None = None,
+        replica: str | None = None,  # this process among those sharing the store: holds leases and claims
     ) -> None:
         self._store = store
         self._briefer = briefer
@@ -109,23 +113,29 @@ class AlertWatcher:
         self._next_parked_try = 0.0
         self._refused_now: set[tuple[str, str]] = set()  # channels refused in this delivery round
         self._story_locks = KeyedLocks()
+        self._finding = asyncio.Lock()  # the story index is read and grown by one item at a time
+        self._story_seq = 0  # the last story recorded in the store that the index holds (add_story_once)
         # story → subscriptions that have read it (matched or not): another outlet is not briefed for them.
         # Kept for the recent stories only; after a restart, at worst one outlet is briefed again.
         self._read: OrderedDict[str, set[int]] = OrderedDict()
         self._zone = ZoneInfo(settings.timezone)
+        self.replica = replica or new_replica_id()
+        interval = timedelta(seconds=settings.poll_interval_seconds)
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
             on_items=self.handle_items,
             on_disabled=self._feed_disabled,
             on_state=self._save_state,
-            interval=timedelta(seconds=settings.poll_interval_seconds),
+            interval=interval,
             clock=poll_clock,
+            leases=StoreFeedLeases(store, self.replica, interval),
         )
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         window_start = self._now() - self._settings.dedupe_window_hours * 3600
+        self._story_seq = await self._store.latest_story_seq()  # before loading: none falls in between
         for story_id, data, at in await self._store.stories_since(window_start):
             self._stories.add_signature(story_id, data, datetime.fromtimestamp(at, UTC))
         await self.refresh()
@@ -208,20 +218,14 @@ class AlertWatcher:
         for url in self._readers:
             row = await self._store.feed_state(url)
             if row is not None:
-                states[url] = FeedState(
-                    datetime.fromtimestamp(row.next_poll_at, UTC), row.failures, row.disabled,
-                    row.etag, row.last_modified, row.last_error,
-                )  # fmt: skip
+                states[url] = feed_state(row)
         self._poller.restore(states)
         self._poller.set_feeds(self._readers)
 
     # --- feeds ----------------------------------------------------------------------------------------
 
     async def _save_state(self, url: str, state: FeedState) -> None:
-        await self._store.save_feed_state(
-            FeedRow(url, state.etag, state.last_modified, state.next_poll_at.timestamp(), state.failures,
-                    state.disabled, state.last_error)
-        )  # fmt: skip
+        await self._store.save_feed_state(feed_row(url, state))
 
     async def _feed_disabled(self, url: str, error: BriefError) -> None:
         log.warning("feed %s disabled after repeated failures: %s", url, error.code)
@@ -275,26 +279,46 @@ class AlertWatcher:
         if not candidates:
             return False
         data = await asyncio.to_thread(signature, item.title, item.summary)
-        # The time of the look-up, not of the poll: another feed polled at the same moment may have added
-        # the story a moment later than this poll began, and a story from the future is never found.
-        at = datetime.fromtimestamp(self._now(), UTC)
-        story = self._stories.find_duplicate_signature(data, at)
-        new = story is None
-        if story is None:
-            story = item.key
-            self._stories.add_signature(story, data, at)
+        story, new = await self._story_of(item, data)
         # One item of a story at a time: an outlet polled at the same moment as the first waits until the
         # first's alerts are queued, then joins their "also reported by" lines instead of racing them.
         async with self._story_locks.hold(story):
-            return await self._alert_story(item, story, data if new else None, candidates, now)
+            return await self._alert_story(item, story, new, candidates, now)
+
+    async def _story_of(self, item: FeedItem, data: bytes) -> tuple[str, bool]:
+        """The story the item belongs to, and whether the item is its first (then it is recorded).
+
+        Known here, it is decided at once. Otherwise the store decides, one process of the cluster at a
+        time: against the stories the other processes recorded since this one last looked, then by
+        recording it, so an outlet another replica saw first is never a second story.
+        """
+        async with self._finding:
+            # The time of the look-up, not of the poll: another feed polled at the same moment may have added
+            # the story a moment later than this poll began, and a story from the future is never found.
+            at = datetime.fromtimestamp(self._now(), UTC)
+            if (story := self._stories.find_duplicate_signature(data, at)) is not None:
+                return story, False
+
+            def same_as(recorded: list[StoredStory]) -> str | None:
+                for other in recorded:
+                    if other.id not in self._stories:  # their clock may run ahead of ours: not "future"
+                        seen = datetime.fromtimestamp(min(other.first_seen_at, at.timestamp()), UTC)
+                        self._stories.add_signature(other.id, other.signature, seen)
+                return self._stories.find_duplicate_signature(data, at)
+
+            mine = StoredStory(item.key, data, at.timestamp(), title=item.title, url=item.link or "")
+            story, self._story_seq = await self._store.add_story_once(
+                mine, after=self._story_seq, same_as=same_as
+            )
+            if story == item.key:
+                self._stories.add_signature(story, data, at)
+            return story, story == item.key
 
     async def _alert_story(
-        self, item: FeedItem, story: str, new: bytes | None, candidates: list[Subscription], now: float
+        self, item: FeedItem, story: str, new: bool, candidates: list[Subscription], now: float
     ) -> bool:
-        """Queue the alerts of an item of `story`; `new`: its signature when it is the story's first item."""
-        if new is not None:
-            await self._store.add_story(story, new, item.title, item.link or "", now)
-        else:
+        """Queue the alerts of an item of `story`; `new`: the item is the story's first."""
+        if not new:
             # Same-story detection never crosses channels: a subscription already alerted to the story gets
             # this outlet on its "also reported by" line; the others have not seen the story yet.
             read = self._read.get(story, set())
@@ -340,6 +364,8 @@ class AlertWatcher:
         """Another outlet of a story: for each subscription already alerted to it, the link joins the alert's
         "also reported by" line, in the queue while the alert waits there, else by editing the posted
         message. Returns the subscriptions that have no alert for the story yet."""
+        if story == item.key:  # its own first item again (after a crash, or polled by two replicas at once)
+            return [s for s in subscriptions if await self._store.delivery(f"{s.id}:{story}") is None]
         unalerted = []
         for subscription in subscriptions:
             # Not while a delivery round runs: the alert is either still queued (its row is changed before
@@ -350,29 +376,37 @@ class AlertWatcher:
         return unalerted
 
     async def _add_link(self, key: str, item: FeedItem) -> bool:
-        """Add the item's link to the alert `key`; False when there is no such alert."""
-        found = await self._store.delivery(key)
-        if found is None:
-            return False
-        delivery, ref, delivered = found
-        alert = delivery.content
-        if not item.link or not isinstance(alert, StoryAlert) or item.link in alert.also:
-            return True
-        alert = replace(alert, also=(*alert.also, item.link))
-        if not delivered:
-            await self._store.update_pending_delivery(delivery.key, alert)
-            return True
-        if ref is None:
-            return True  # posted by a platform that gave no reference: it cannot be edited
-        try:
-            await self._sink.update(replace(delivery, content=alert), ref)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
-            return True
-        await self._store.set_delivery_content(delivery.key, alert)
-        return True
+        """Add the item's link to the alert `key`; False when there is no such alert.
+
+        Another process sharing the store may be posting the alert, or adding another outlet to it, at the
+        same moment: the content is replaced only if unchanged since it was read and not claimed for
+        posting, else it is read again (and, once posted, its message edited), so no outlet is lost.
+        """
+        while True:
+            found = await self._store.delivery_for_edit(key, now=self._now())
+            if found is None:
+                return False
+            delivery, alert = found.delivery, found.delivery.content
+            if not item.link or not isinstance(alert, StoryAlert) or item.link in alert.also:
+                return True
+            if found.claimed:  # being posted elsewhere now: edit the message once it is posted
+                await asyncio.sleep(EDIT_WAIT_SECONDS)
+                continue
+            alert = replace(alert, also=(*alert.also, item.link))
+            if found.delivered:
+                if found.ref is None:
+                    return True  # posted by a platform that gave no reference: it cannot be edited
+                try:
+                    await self._sink.update(replace(delivery, content=alert), found.ref)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
+                    return True
+            if await self._store.replace_delivery_content(
+                key, alert, revision=found.revision, now=self._now()
+            ):
+                return True
 
     # --- delivery -------------------------------------------------------------------------------------
 
@@ -383,24 +417,33 @@ class AlertWatcher:
         async with self._delivering:
             self._refused_now.clear()
             digests: dict[tuple[int, float], list[tuple[Delivery, StoryAlert]]] = defaultdict(list)
-            pending = await self._store.pending_deliveries()
+            # Claimed, so that another process sharing the store does not post them too; the claims of
+            # whatever is not delivered in this round are given up at its end.
+            pending = await self._store.claim_deliveries(
+                self.replica, now=now, seconds=self._settings.claim_seconds
+            )
             ALERT_QUEUE_DEPTH.set(len(pending))
             ALERT_QUEUE_AGE.set(max((now - d.created_at for d in pending), default=0.0))
-            for delivery in pending:
-                if (delivery.platform, delivery.channel) in self._refused_now:
-                    continue  # the platform refused this channel a post a moment ago: its others wait
-                alert = delivery.content
-                if not isinstance(alert, StoryAlert) or alert.digest_due is None:
-                    delivered += await self._send(delivery, [delivery])
-                elif alert.digest_due <= now:
-                    digests[alert.subscription_id, alert.digest_due].append((delivery, alert))
-            for (subscription, due), parts in digests.items():
-                first = parts[0][0]
-                text = digest_text([story for _, story in parts])
-                # One key per subscription and day, so a replay after a crash is recognized like any alert.
-                combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
-                                    Notice(text), now, first.mention)  # fmt: skip
-                delivered += await self._send(combined, [queued for queued, _ in parts])
+            try:
+                for delivery in pending:
+                    if (delivery.platform, delivery.channel) in self._refused_now:
+                        continue  # the platform refused this channel a post a moment ago: its others wait
+                    alert = delivery.content
+                    if not isinstance(alert, StoryAlert) or alert.digest_due is None:
+                        delivered += await self._send(delivery, [delivery])
+                    elif alert.digest_due <= now:
+                        digests[alert.subscription_id, alert.digest_due].append((delivery, alert))
+                for (subscription, due), parts in digests.items():
+                    first = parts[0][0]
+                    text = digest_text([story for _, story in parts])
+                    # One key per subscription and day: a replay after a crash is recognized like any alert.
+                    combined = Delivery(f"digest:{subscription}:{int(due)}", first.platform, first.channel,
+                                        Notice(text), now, first.mention,
+                                        handed_over=any(part.handed_over for part, _ in parts))  # fmt: skip
+                    delivered += await self._send(combined, [queued for queued, _ in parts])
+            finally:
+                if pending:
+                    await self._store.release_deliveries([d.key for d in pending], self.replica)
         return delivered
 
     async def _send(self, delivery: Delivery, covers: list[Delivery]) -> int:

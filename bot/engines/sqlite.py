@@ -68,9 +68,11 @@ class SQLiteDatabase:
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the SQLite store {path}: {error}") from None
         try:
+            # First: even switching to WAL waits for another process's write (a migration may take seconds
+            # on a loaded machine) this long before it fails.
+            await conn.execute("PRAGMA busy_timeout=30000")
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process kills
-            await conn.execute("PRAGMA busy_timeout=5000")
         except sqlite3.Error as error:
             await conn.close()
             raise StoreError(f"cannot open the SQLite store {path}: {error}") from None

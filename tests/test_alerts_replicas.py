@@ -1,0 +1,186 @@
+"""Topic alerts with several replicas on one store (both engines): each a real AlertWatcher with its own
+Store connection, polling a local feed server with the real fetcher. Each feed is fetched once per interval
+across them, a story seen by two is one story, and each queued alert is posted by one of them."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest_asyncio
+from fakes import FakeBriefer, FakeClock, RecordingAdapter
+from feedserver import FeedServer, rss20
+from pageserver import PageServer
+from test_alert_watcher import FLOOD, FLOOD_ELSEWHERE, OLD, START, TENNIS, flood_briefing
+
+from bot.alerts.model import Delivery
+from bot.alerts.watcher import AlertWatcher
+from bot.chat.model import Notice
+from bot.config import AlertSettings, FetchSettings
+from bot.fetch import Fetcher
+from bot.store import Store
+
+INTERVAL = timedelta(seconds=600)  # AlertSettings' default poll interval
+
+
+@dataclass
+class Cluster:
+    clock: FakeClock
+    sink: RecordingAdapter
+    briefer: FakeBriefer
+    stores: list[Store]
+    fetcher: Fetcher
+
+    def replica(self, n: int, settings: AlertSettings) -> AlertWatcher:
+        return AlertWatcher(
+            self.stores[n], self.fetcher, self.briefer, self.sink, settings, now=self.clock.time,
+            poll_clock=self.clock, replica=f"replica-{n}",
+        )  # fmt: skip
+
+
+@pytest_asyncio.fixture
+async def cluster(store: Store, store_url: str, fetch_settings: FetchSettings) -> AsyncIterator[Cluster]:
+    """Three replicas' stores on one store URL (the first is the `store` fixture), one clock, one platform."""
+    async with AsyncExitStack() as stack:
+        others = [await stack.enter_async_context(await Store.open(store_url)) for _ in range(2)]
+        fetcher = await stack.enter_async_context(Fetcher(fetch_settings))
+        yield Cluster(
+            FakeClock(START), RecordingAdapter(), FakeBriefer(flood_briefing), [store, *others], fetcher
+        )
+
+
+async def test_each_feed_is_fetched_once_per_interval_across_replicas(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds = FeedServer(page_server)
+    url = feeds.feed("/main.xml", rss20("Valley", [OLD]))
+    settings = AlertSettings(default_feeds=(url,))
+    await cluster.stores[0].add_subscription(
+        "slack", "C1", "floods", created_by="U", created_at=0.0, digest=None
+    )
+    replicas = [cluster.replica(n, settings) for n in range(3)]
+    for replica in replicas:
+        await replica.refresh()
+
+    async def all_poll() -> list[int]:
+        return list(await asyncio.gather(*(replica.poll_due() for replica in replicas)))
+
+    for interval in range(3):
+        await all_poll()
+        assert feeds.stats["/main.xml"].fetches == interval + 1, f"interval {interval}: fetched once"
+        # The others learnt when the feed is due next: they do not ask again every cycle.
+        assert await all_poll() == [0, 0, 0]
+        cluster.clock.advance(INTERVAL * 1.2)  # past the jitter
+
+    # A replica dies holding the feed's lease: nobody fetches it until the lease expires, one interval on.
+    holder = "dead-replica"
+    assert await cluster.stores[0].lease_feed(url, holder, now=cluster.clock.time(), seconds=600.0)
+    await all_poll()
+    assert feeds.stats["/main.xml"].fetches == 3
+    cluster.clock.advance(INTERVAL / 2)
+    assert await all_poll() == [0, 0, 0], "each waits for the lease to expire, not polling every cycle"
+    cluster.clock.advance(INTERVAL / 2)
+    await all_poll()
+    assert feeds.stats["/main.xml"].fetches == 4, "the dead replica's feed moved on, fetched once"
+
+
+async def test_a_story_another_replica_recorded_after_start_is_the_same_story(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds = FeedServer(page_server)
+    serving = {"main": [OLD], "other": [TENNIS]}
+    main = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving["main"]))
+    other = feeds.feed("/other.xml", lambda _n: rss20("Courier", serving["other"]))
+    settings = AlertSettings(default_feeds=(main, other))
+    await cluster.stores[0].add_subscription(
+        "slack", "C1", "floods", created_by="U", created_at=0.0, digest=None
+    )
+    first, second = cluster.replica(0, settings), cluster.replica(1, settings)
+    for replica in (first, second):
+        await replica.refresh()
+    await first.poll_due()  # the baselines
+    # Both started (their story indexes loaded) before the flood: only the store knows it is one story.
+    for replica in (first, second):
+        await replica.start()
+        await replica.stop()
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving["main"] = [FLOOD, OLD]
+    assert await first.poll_due() == 2
+    [alert] = cluster.sink.delivered
+    assert alert.key.endswith(":" + (await cluster.stores[0].stories_since(0.0))[0][0])
+
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving["other"] = [FLOOD_ELSEWHERE, TENNIS]
+    assert await second.poll_due() == 2
+    assert cluster.sink.delivered == [alert], "the courier's flood is the story the channel already has"
+    [(edited, ref)] = cluster.sink.updates
+    assert (edited.key, ref) == (alert.key, "message-1")
+    assert edited.content.also == (FLOOD_ELSEWHERE.link,), "it joins the posted alert's other outlets"
+    assert FLOOD_ELSEWHERE.link not in cluster.briefer.urls, "and is not briefed"
+    assert len(await cluster.stores[1].stories_since(0.0)) == 1, "one story: the flood"
+
+
+async def test_each_queued_alert_is_posted_by_one_replica(cluster: Cluster) -> None:
+    settings = AlertSettings(default_feeds=())
+    replicas = [cluster.replica(n, settings) for n in range(3)]
+    alerts = [Delivery(f"{n}:s", "slack", f"C{n % 4}", Notice(f"alert {n}"), float(n)) for n in range(30)]
+    for alert in alerts:
+        await cluster.stores[0].enqueue_delivery(alert)
+
+    posted = await asyncio.gather(*(replica.deliver_pending() for replica in replicas))
+    assert sum(posted) == 30
+    assert sorted(d.key for d in cluster.sink.delivered) == sorted(a.key for a in alerts), "each once"
+    assert await asyncio.gather(*(replica.deliver_pending() for replica in replicas)) == [0, 0, 0]
+
+
+async def test_a_replica_killed_mid_delivery_leaves_its_alerts_to_another_when_its_claim_expires(
+    cluster: Cluster,
+) -> None:
+    survivor = cluster.replica(1, AlertSettings(default_feeds=(), claim_seconds=60.0))
+    await cluster.stores[0].enqueue_delivery(Delivery("1:s", "slack", "C1", Notice("Floods"), 1.0))
+    # The killed replica claimed the alert, then died before posting it (or before marking it delivered).
+    [claimed] = await cluster.stores[0].claim_deliveries("killed", now=cluster.clock.time(), seconds=60.0)
+    assert await survivor.deliver_pending() == 0, "claimed: the killed replica might be posting it"
+    cluster.clock.advance(59)
+    assert await survivor.deliver_pending() == 0
+    cluster.clock.advance(1)
+    assert await survivor.deliver_pending() == 1, "its claim expired"
+    [posted] = cluster.sink.delivered
+    assert posted.key == claimed.key and posted.handed_over, "the platform adapter is told to look first"
+    assert await cluster.stores[2].pending_deliveries() == []
+
+
+async def test_an_outlet_seen_while_another_replica_posts_the_alert_joins_the_posted_message(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds = FeedServer(page_server)
+    serving = {"main": [OLD], "other": [TENNIS]}
+    main = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving["main"]))
+    other = feeds.feed("/other.xml", lambda _n: rss20("Courier", serving["other"]))
+    settings = AlertSettings(default_feeds=(main, other))
+    await cluster.stores[0].add_subscription(
+        "slack", "C1", "floods", created_by="U", created_at=0.0, digest=None
+    )
+    first, second = cluster.replica(0, settings), cluster.replica(1, settings)
+    for replica in (first, second):
+        await replica.refresh()
+    await first.poll_due()  # the baselines
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving["main"] = [FLOOD, OLD]
+    cluster.sink.fail(1)  # the first replica queues the alert but cannot post it now
+    await first.poll_due()
+    # A third replica claims it and is posting it, with the content it read, when the courier's item arrives.
+    cluster.clock.advance(INTERVAL * 1.2)
+    [posting] = await cluster.stores[2].claim_deliveries("poster", now=cluster.clock.time(), seconds=60.0)
+    serving["other"] = [FLOOD_ELSEWHERE, TENNIS]
+    adding = asyncio.create_task(second.poll_due())
+    done, _ = await asyncio.wait([adding], timeout=1.0)
+    assert not done, "the outlet waits: changing the queued alert now would be lost from what is posted"
+    await cluster.stores[2].mark_delivered(posting.key, at=cluster.clock.time(), ref="posted-1")
+    await adding
+    [(edited, ref)] = cluster.sink.updates
+    assert (edited.key, ref) == (posting.key, "posted-1")
+    assert edited.content.also == (FLOOD_ELSEWHERE.link,), "the posted message is edited with the outlet"
+    found = await cluster.stores[0].delivery(posting.key)
+    assert found is not None and found[0].content.also == (FLOOD_ELSEWHERE.link,)
