@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,33 +49,61 @@ def load_pages(count: int) -> list[dict[str, str]]:
     return pages[:count]
 
 
-def newspaper_worker(path: str) -> None:
-    """In its own process: parse+nlp every page once to warm up on a few, then time all; prints JSON."""
+def _time_each(pages: list[dict[str, str]], one: Callable[[dict[str, str]], object]) -> None:
+    """Warm up on a few pages, then time one pass over all; prints JSON for the parent."""
+    for page in pages[:5]:
+        one(page)
+    started = time.perf_counter()
+    for page in pages:
+        one(page)
+    print(json.dumps({"articles_per_s": len(pages) / (time.perf_counter() - started)}))
+
+
+def newspaper_worker(pages: list[dict[str, str]]) -> None:
     import newspaper.nlp  # noqa: PLC0415
     from newspaper import Article  # noqa: PLC0415
     from nltk.tokenize.punkt import PunktSentenceTokenizer  # noqa: PLC0415
 
     newspaper.nlp.split_sentences._tokenizer = PunktSentenceTokenizer()  # type: ignore[attr-defined]
-    pages = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
 
     def one(page: dict[str, str]) -> None:
-        article = Article(page.get("url") or "https://news.example/story", language="en", fetch_images=False)
+        url = page.get("url") or "https://news.example/story"
+        article = Article(url, language="en", fetch_images=False)  # fetching images is network
         article.download(input_html=page["html"])
         article.parse()
         article.nlp()
 
-    for page in pages[:5]:
-        one(page)
-    started, started_cpu = time.perf_counter(), time.process_time()
-    for page in pages:
-        one(page)
-    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
-    print(json.dumps({"articles_per_s": len(pages) / wall, "cpu_ms": cpu * 1000 / len(pages)}))
+    _time_each(pages, one)
 
 
-def newspaper_rate(path: str) -> float:
+def naive_worker(pages: list[dict[str, str]]) -> None:
+    """The stack briefbot is built from, used as its libraries come: trafilatura, stock sumy LexRank, the
+    whole spaCy pipeline, dateparser.search_dates."""
+    import dateparser.search  # noqa: PLC0415
+    import spacy  # noqa: PLC0415
+    import trafilatura  # noqa: PLC0415
+    from sumy.nlp.stemmers import Stemmer  # noqa: PLC0415
+    from sumy.parsers.plaintext import PlaintextParser  # noqa: PLC0415
+    from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: PLC0415
+
+    from bot.briefing.nlp import MODEL  # noqa: PLC0415
+    from bot.briefing.sentences import SumyTokenizer  # noqa: PLC0415
+
+    full, lexrank, tokenizer = spacy.load(MODEL), LexRankSummarizer(Stemmer("english")), SumyTokenizer()
+    settings = {"RELATIVE_BASE": datetime(2024, 5, 2)}
+
+    def one(page: dict[str, str]) -> None:
+        text = trafilatura.extract(page["html"], include_comments=False) or ""
+        lexrank(PlaintextParser.from_string(text, tokenizer).document, 3)
+        full(text)
+        dateparser.search.search_dates(text, languages=["en"], settings=settings)
+
+    _time_each(pages, one)
+
+
+def peer_rate(path: str, peer: str) -> float:
     out = subprocess.run(
-        [sys.executable, __file__, "--newspaper-worker", path], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--peer", peer, path], capture_output=True, text=True, check=True
     ).stdout
     return float(json.loads(out)["articles_per_s"])
 
@@ -129,20 +158,23 @@ def pss_at_rest() -> tuple[float, dict[str, float]]:
             bot.wait(timeout=60)
 
 
+SYSTEMS = ("newspaper", "naive", "w1", "w2")
+
+
 def measure(rounds: int, count: int) -> dict[str, list[float]]:
+    """Articles/s of every system in every round; the order flips each round so drift evens out."""
     pages = load_pages(count)
-    found: dict[str, list[float]] = {"newspaper": [], "w1": [], "w2": []}
+    found: dict[str, list[float]] = {system: [] for system in SYSTEMS}
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as rows:
         for page in pages:
             rows.write(json.dumps(page, ensure_ascii=False) + "\n")
     try:
         for round_no in range(rounds):
-            order = ["newspaper", "w1", "w2"] if round_no % 2 == 0 else ["w2", "w1", "newspaper"]
-            for system in order:
-                if system == "newspaper":
-                    rate = newspaper_rate(rows.name)
-                else:
+            for system in SYSTEMS if round_no % 2 == 0 else SYSTEMS[::-1]:
+                if system.startswith("w"):
                     rate = briefbot_rate(rows.name, int(system[1]), len(pages))
+                else:
+                    rate = peer_rate(rows.name, system)
                 found[system].append(rate)
                 print(f"round {round_no + 1}: {system} {rate:.1f} articles/s", file=sys.stderr, flush=True)
     finally:
@@ -157,39 +189,42 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def report(rates: dict[str, list[float]], pss: tuple[float, dict[str, float]], brief_s: float) -> str:
-    paired_w1 = [w / n for w, n in zip(rates["w1"], rates["newspaper"], strict=True)]
-    paired_w2 = [w / n for w, n in zip(rates["w2"], rates["newspaper"], strict=True)]
-    total, by_process = pss
+def report(
+    rates: dict[str, list[float]], pss: tuple[float, dict[str, float]], brief_s: float, pages: int
+) -> str:
     med = statistics.median
+
+    def against_newspaper(system: str) -> float:
+        """Median over rounds of the system's articles/s over newspaper4k's in the same round."""
+        return med([r / n for r, n in zip(rates[system], rates["newspaper"], strict=True)])
+
+    total, by_process = pss
     dirty = " (dirty tree)" if _git("status", "--porcelain", "bot") else ""
+    rounds = "; ".join(
+        ", ".join(f"{system} {rates[system][n]:.1f}" for system in SYSTEMS) for n in range(len(rates["w1"]))
+    )
     return "\n".join(
         [
             f"Measured at commit `{_git('rev-parse', '--short', 'HEAD')}`{dirty}, "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `.venv-bench/bin/python bench/versus.py "
-            f"--rounds {len(paired_w1)}`; {platform.machine()}, {os.cpu_count()} cores shared with other "
-            f"work (load average {os.getloadavg()[0]:.1f} at the end). {PAGES} pages (171 real pages as "
-            "fetched, then typical pages), each system in its own process, rounds interleaved.",
+            f"--rounds {len(rates['w1'])} --pages {pages}`; {platform.machine()}, {os.cpu_count()} cores "
+            f"shared with other work (load average {os.getloadavg()[0]:.1f} at the end). {pages} pages (171 "
+            "real pages as fetched, then typical pages), each system in its own process, rounds interleaved; "
+            "ratios are paired within a round, then the median over rounds.",
             "",
-            "| | briefbot | newspaper4k parse+nlp |",
-            "|---|---:|---:|",
-            f"| articles/s, one process / `--workers 1` | {med(rates['w1']):.1f} | "
-            f"{med(rates['newspaper']):.1f} |",
-            f"| articles/s, `--workers 2` | {med(rates['w2']):.1f} | |",
-            f"| time per article per core, against newspaper4k (paired) | "
-            f"{med([1 / r for r in paired_w1]):.2f}× | 1.00 |",
-            f"| `--workers 2` articles/s against newspaper4k's (paired; goal ≥ 1.8) | "
-            f"{med(paired_w2):.2f}× | 1.00 |",
-            f"| `briefbot run` at rest, PSS over its process tree (goal ≤ 300 MB) | {total:.0f} MB | |",
+            "| | briefbot | newspaper4k parse+nlp | trafilatura + sumy + spaCy + dateparser |",
+            "|---|---:|---:|---:|",
+            f"| articles/s | {med(rates['w2']):.1f} with 2 workers, {med(rates['w1']):.1f} with 1 | "
+            f"{med(rates['newspaper']):.1f}, one process | {med(rates['naive']):.1f}, one process |",
+            f"| time per article, per core (goal: briefbot ≤ 1.0) | {1 / against_newspaper('w1'):.2f}× "
+            f"newspaper4k | 1.0 | {1 / against_newspaper('naive'):.2f}× |",
+            f"| articles/s on both cores, against newspaper4k's (goal ≥ 1.8) | "
+            f"{against_newspaper('w2'):.2f}× | 1.0 | |",
+            f"| `briefbot run` at rest, PSS over its process tree (goal ≤ 300 MB) | {total:.0f} MB | | |",
             f"| `briefbot brief examples/harbour_tunnel.html`, wall, median of 5 (goal ≤ 1.5 s) | "
-            f"{brief_s:.2f} s | |",
+            f"{brief_s:.2f} s | | |",
             "",
-            "Rounds (articles/s): "
-            + "; ".join(
-                f"newspaper4k {n:.1f}, w1 {a:.1f}, w2 {b:.1f}"
-                for n, a, b in zip(rates["newspaper"], rates["w1"], rates["w2"], strict=True)
-            )
-            + ". PSS by process: "
+            f"Rounds (articles/s): {rounds}. PSS by process: "
             + ", ".join(f"{name} {mb:.0f} MB" for name, mb in by_process.items())
             + ".",
         ]
@@ -212,15 +247,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pages", type=int, default=PAGES)
     parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--newspaper-worker", metavar="JSONL", help=argparse.SUPPRESS)
+    parser.add_argument("--peer", nargs=2, metavar=("SYSTEM", "JSONL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.newspaper_worker:
-        newspaper_worker(args.newspaper_worker)
+    if args.peer:
+        system, path = args.peer
+        pages = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+        {"newspaper": newspaper_worker, "naive": naive_worker}[system](pages)
         return
     rates = measure(args.rounds, args.pages)
     pss = pss_at_rest()
     brief_s = brief_seconds()
-    table = report(rates, pss, brief_s)
+    table = report(rates, pss, brief_s, args.pages)
     print(table)
     if not args.no_write:
         RESULTS.write_text(f"# briefbot against newspaper4k\n\n{table}\n", encoding="utf-8")

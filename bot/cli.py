@@ -94,6 +94,9 @@ async def _brief_command(args: argparse.Namespace, settings: Settings) -> int:
     async with AsyncExitStack() as stack:
         fetcher = await stack.enter_async_context(Fetcher(settings.fetch))
         workers = await stack.enter_async_context(BriefingWorkers.in_thread(settings))
+        # The models load in the briefing thread while this one reads the file or fetches the page.
+        warming = asyncio.create_task(workers.warm_up())
+        stack.callback(warming.cancel)
         briefer = Briefer(fetcher, workers)
         source: str = args.source
         briefing: Briefing

@@ -31,7 +31,20 @@ def test_the_ner_reads_a_sentence_only_for_a_new_name_or_a_date_cue() -> None:
 
 def test_a_common_first_word_is_no_name_but_a_date_word_is_a_cue() -> None:
     text = "Police came. The crowd left. Nobody was hurt. The vote is in March. It ended in the 1990s."
-    assert chosen(text) == ["The vote is in March.", "It ended in the 1990s."]
+    assert chosen(text) == ["The vote is in March. It ended in the 1990s."]  # one stretch for the NER
+
+
+def test_in_a_long_sentence_the_ner_reads_a_window_around_the_new_name_and_all_of_the_name() -> None:
+    text = (
+        "It was agreed. In the end the members said that after long talks they had decided to back the plan "
+        "of the new chief of Acme Holdings Group, who would lead it, and that they would vote on it soon "
+        "after the summer break ended and the committee had met again to discuss it."
+    )
+    name, summer = chosen(text)
+    # Six words either side of the new name and of the cue ("summer"), widened over "the" before "plan" and
+    # "and" after "it": never the whole sentence.
+    assert name == "the plan of the new chief of Acme Holdings Group, who would lead it, and"
+    assert summer == "vote on it soon after the summer break ended and the committee had"
 
 
 def test_names_the_ner_did_not_read_are_matched_with_the_label_it_gave() -> None:
@@ -52,3 +65,11 @@ def test_a_persons_surname_is_matched_as_the_person() -> None:
     pattern = focus.name_pattern(labels)
     text = "Obama's plan. Obamacare stays."
     assert focus.matched_names(text, [(0, len(text))], pattern, labels) == [(0, 5, "PERSON")]
+
+
+def test_known_words_in_a_new_combination_are_read_again() -> None:
+    text = (
+        "Delegates met at the National Congress of the Workers’ Party of Korea. It was long. "
+        "Officials of the Workers’ Party of Korea spoke. Korea agreed."
+    )
+    assert chosen(text) == ["Officials of the Workers’ Party of Korea"]  # the new run, within six words

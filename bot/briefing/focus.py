@@ -3,16 +3,16 @@ matched by string in the others.
 
 NER was ~70% of a briefing's cost (bench/README.md). Most sentences of a news story name nobody new: "He
 said the plan would cost more." or "Obama said..." once "Barack Obama" was read. The NER reads the lead, the
-summary, every sentence with a cue of a date or time ("last week", "2019", "Friday"), and the first sentence
-to hold each capitalised word it has not read yet; the names it found (and a person's surname) are then
-matched in the sentences left, with the label the NER gave them.
+summary, and a few words around each cue of a date or time ("last week", "2019", "Friday") and around the
+first mention of each capitalised word it has not read yet; the names it found (and a person's surname) are
+then matched in the rest, with the label the NER gave them.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from bot.stopwords import stop_words
 
@@ -38,44 +38,105 @@ _CALENDAR = re.compile(
 # Capitalised but never a name by itself: the name follows ("Mr Smith"), or it is "I" ("I'm").
 _NOT_NAMES = frozenset("I Mr Mrs Ms Miss Dr Sir Prof Rev Lord Lady Dame Mr. Mrs. Ms. Dr. Prof. Rev.".split())
 
+# The NER reads this many words either side of a new name or a date cue: its window of context is 4 tokens.
+WINDOW_WORDS = 6
+_WORD = re.compile(r"\S+")
+_NAME_JOINERS = frozenset("of the and & de la le du da van von der al bin".split())
+_RUN = re.compile(
+    rf"{_CAPITALISED.pattern}(?:[ \t]+(?:(?:{'|'.join(sorted(_NAME_JOINERS - {'&'}))}|&)[ \t]+)*"
+    rf"[^\W\d_a-z][\w'’.&-]*)*"
+)
+
 Span = tuple[int, int]
 Entity = tuple[int, int, str]  # start, end, label
 
 
-def candidates(text: str, sentence: Span, lowercase: set[str]) -> set[str]:
-    """The capitalised words of a sentence that may be (part of) a name. Its first word counts only when it
-    is no common word: no stop word, never written in lower case elsewhere."""
-    start, end = sentence
-    found = set()
-    for word in _CAPITALISED.finditer(text, start, end):
-        name = word.group().rstrip(".'’-")
-        if name in _NOT_NAMES or name.startswith(("I'", "I’")):
-            continue
-        if text[start : word.start()].strip(" \t\n\"'“‘([") == "":  # the sentence's first word
-            folded = name.casefold()
-            if folded in stop_words("english") or folded in lowercase:
+def _runs(text: str, start: int, end: int) -> Iterator[tuple[str, int, bool]]:
+    """Runs of capitalised words ("Workers' Party of Korea") in text[start:end]: each as text, offset and
+    whether it starts the sentence; a leading "Mr" or "I" is left out of it."""
+    for run in _RUN.finditer(text, start, end):
+        name, at = run.group().rstrip(".'’-"), run.start()
+        first = name.split(maxsplit=1)
+        if first[0].rstrip(".") in _NOT_NAMES or first[0].startswith(("I'", "I’")):
+            if len(first) == 1:
                 continue
-        found.add(name)
+            name, at = first[1], at + len(run.group()) - len(run.group().split(maxsplit=1)[1])
+        yield name, at, text[start:at].strip(" \t\n\"'“‘([") == ""
+
+
+def candidates(text: str, sentence: Span, lowercase: set[str]) -> dict[str, int]:
+    """The runs of capitalised words of a sentence that may be names, each with where it first is. A
+    sentence's first word alone counts only when it is no common word: no stop word, never in lower case
+    elsewhere."""
+    found: dict[str, int] = {}
+    for name, at, first in _runs(text, *sentence):
+        folded = name.casefold()
+        if first and " " not in name and (folded in stop_words("english") or folded in lowercase):
+            continue
+        found.setdefault(name, at)
     return found
 
 
+def _is_new(name: str, read: set[str]) -> bool:
+    """A run the NER has not read: one word it never read, or several never read together."""
+    return name not in read
+
+
+def _is_name_word(word: str) -> bool:
+    return word[:1].isupper() or word[:1].isdigit() or word.casefold() in _NAME_JOINERS
+
+
+def _window(text: str, words: list[Span], at: int) -> Span:
+    """WINDOW_WORDS words either side of the word at offset `at`, widened while a name may run across its
+    edge (a capitalised word, a number or "of" just outside it)."""
+    i = next((n for n, (_, end) in enumerate(words) if at < end), len(words) - 1)
+    lo, hi = max(0, i - WINDOW_WORDS), min(len(words), i + WINDOW_WORDS + 1)
+    while lo > 0 and _is_name_word(text[slice(*words[lo - 1])]):
+        lo -= 1
+    while hi < len(words) and _is_name_word(text[slice(*words[hi])]):
+        hi += 1
+    return words[lo][0], words[hi - 1][1]
+
+
 def choose(text: str, sentences: Sequence[Span], read: set[str], lowercase: set[str]) -> list[Span]:
-    """The sentences the NER must read, given the words it has read already: those with a date cue, and
-    the first to hold each capitalised word it has not read (where it was a name, its other mentions are
-    matched by name_pattern; where it was none, they are none either)."""
+    """Where the NER must read, given the capitalised words it has read already: around each date cue, and
+    around the first mention of each capitalised word it has not read (where that word was a name, its other
+    mentions are matched by name_pattern; where it was none, they are none either)."""
     scheduled = set(read)
     chosen = []
     for sentence in sentences:
-        new = candidates(text, sentence, lowercase) - scheduled
-        if new or _TIME_CUE.search(text, *sentence) or _CALENDAR.search(text, *sentence):
-            chosen.append(sentence)
-            scheduled |= new
-    return chosen
+        new = {
+            name: at for name, at in candidates(text, sentence, lowercase).items() if name not in scheduled
+        }
+        scheduled |= {part for name in new for part in (name, *name.split())}
+        cues = [m.start() for m in _TIME_CUE.finditer(text, *sentence)]
+        cues += [m.start() for m in _CALENDAR.finditer(text, *sentence)]
+        if new or cues:
+            words = [m.span() for m in _WORD.finditer(text, *sentence)]
+            chosen += [_window(text, words, at) for at in [*new.values(), *cues]]
+    return regions(chosen)
+
+
+def complement(spans: Sequence[Span], length: int) -> list[Span]:
+    """The parts of [0, length) outside the sorted, disjoint `spans`."""
+    out, start = [], 0
+    for a, b in spans:
+        if a > start:
+            out.append((start, a))
+        start = max(start, b)
+    if start < length:
+        out.append((start, length))
+    return out
 
 
 def read_words(text: str, spans: Iterable[Span]) -> set[str]:
-    """Every capitalised word in `spans` (what the NER has read)."""
-    return {w.group().rstrip(".'’-") for start, end in spans for w in _CAPITALISED.finditer(text, start, end)}
+    """Every run of capitalised words in `spans`, and every word of each (what the NER has read)."""
+    read = set()
+    for start, end in spans:
+        for name, _, _ in _runs(text, start, end):
+            read.add(name)
+            read.update(word.group().rstrip(".'’-") for word in _CAPITALISED.finditer(name))
+    return read
 
 
 def lowercase_words(text: str) -> set[str]:

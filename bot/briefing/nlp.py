@@ -98,10 +98,11 @@ def annotate(text: str, focus_on: Sequence[focus.Span] = (), *, everywhere: bool
     first = focus.regions([*sentences[: focus.LEAD_SENTENCES], *focus_on])
     rest = [s for s in sentences if not any(a <= s[0] < b for a, b in first)]
     second = focus.choose(text, rest, focus.read_words(text, first), focus.lowercase_words(text))
-    found = _entities(text, [*first, *focus.regions(second)])
+    read = focus.regions([*first, *second])
+    found = _entities(text, read)
     labels = focus.name_labels(text, found)
-    skipped = sorted(set(rest) - set(second))
-    matched = focus.matched_names(text, skipped, focus.name_pattern(labels), labels)
+    unread = focus.complement(read, len(text))
+    matched = focus.matched_names(text, unread, focus.name_pattern(labels), labels)
     doc = get_pipeline().make_doc(text)
     spans = [
         span
