@@ -6,8 +6,8 @@ drift); plus the bot's PSS at rest and `briefbot brief`'s start-to-briefing time
 
 Pages: the 171 real pages of ../shared/bench/data/pages_real_dev.jsonl.gz as fetched, then typical pages
 (bench/pages.py) up to 300. newspaper4k's nlp() loads NLTK's trained punkt, which it would download: it gets
-an untrained PunktSentenceTokenizer instead (same algorithm and cost, nothing fetched). BRIEFBOT=path runs
-another checkout's briefbot (a before/after in one session).
+an untrained PunktSentenceTokenizer instead (same algorithm and cost, nothing fetched). `--before
+CHECKOUT/.venv/bin/briefbot` interleaves another checkout's briefbot in the same rounds (a before/after).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -34,7 +35,7 @@ from pages import DATA, typical_pages  # noqa: E402
 from pss import tree_pss_mb, wait_until_idle  # noqa: E402
 
 BIN = Path(sys.executable).parent
-BRIEFBOT = os.environ.get("BRIEFBOT", str(BIN / "briefbot"))  # another checkout's, for a before/after
+BRIEFBOT = str(BIN / "briefbot")
 RESULTS = BENCH / "results" / "versus.md"
 README = BENCH / "README.md"
 PAGES = 300
@@ -108,12 +109,12 @@ def peer_rate(path: str, peer: str) -> float:
     return float(json.loads(out)["articles_per_s"])
 
 
-def briefbot_rate(path: str, workers: int, count: int) -> float:
+def briefbot_rate(briefbot: str, path: str, workers: int, count: int) -> float:
     """Steady state of `briefbot batch`: output lines per second from the first line to the last, so
     start-up (imports, model load) is left out as it is for newspaper4k."""
     with Path(path).open("rb") as stdin:
         process = subprocess.Popen(
-            [BRIEFBOT, "batch", "--workers", str(workers)],
+            [briefbot, "batch", "--workers", str(workers)],
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -125,17 +126,17 @@ def briefbot_rate(path: str, workers: int, count: int) -> float:
     return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-def brief_seconds(runs: int = 5) -> float:
+def brief_seconds(briefbot: str, runs: int = 5) -> float:
     example = ROOT / "examples" / "harbour_tunnel.html"
     walls = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([BRIEFBOT, "brief", str(example)], capture_output=True, check=True)
+        subprocess.run([briefbot, "brief", str(example)], capture_output=True, check=True)
         walls.append(time.perf_counter() - started)
     return statistics.median(walls)
 
 
-def pss_at_rest() -> tuple[float, dict[str, float]]:
+def pss_at_rest(briefbot: str) -> tuple[float, dict[str, float]]:
     """`briefbot run` on the console (no tokens), models loaded, nothing in flight: PSS summed over its
     process tree, and by process."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,7 +144,7 @@ def pss_at_rest() -> tuple[float, dict[str, float]]:
         config.write_text(f'[chat]\ndatabase = "{tmp}/bot.sqlite3"\n', encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
         bot = subprocess.Popen(
-            [BRIEFBOT, "run", "--config", str(config)],
+            [briefbot, "run", "--config", str(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -161,18 +162,20 @@ def pss_at_rest() -> tuple[float, dict[str, float]]:
 SYSTEMS = ("newspaper", "naive", "w1", "w2")
 
 
-def measure(rounds: int, count: int) -> dict[str, list[float]]:
+def measure(rounds: int, count: int, before: str | None) -> dict[str, list[float]]:
     """Articles/s of every system in every round; the order flips each round so drift evens out."""
     pages = load_pages(count)
-    found: dict[str, list[float]] = {system: [] for system in SYSTEMS}
+    systems = (*SYSTEMS, "w1 before", "w2 before") if before else SYSTEMS
+    found: dict[str, list[float]] = {system: [] for system in systems}
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as rows:
         for page in pages:
             rows.write(json.dumps(page, ensure_ascii=False) + "\n")
     try:
         for round_no in range(rounds):
-            for system in SYSTEMS if round_no % 2 == 0 else SYSTEMS[::-1]:
+            for system in systems if round_no % 2 == 0 else systems[::-1]:
                 if system.startswith("w"):
-                    rate = briefbot_rate(rows.name, int(system[1]), len(pages))
+                    briefbot = before if before and system.endswith("before") else BRIEFBOT
+                    rate = briefbot_rate(briefbot, rows.name, int(system[1]), len(pages))
                 else:
                     rate = peer_rate(rows.name, system)
                 found[system].append(rate)
@@ -182,9 +185,9 @@ def measure(rounds: int, count: int) -> dict[str, list[float]]:
     return found
 
 
-def _git(*args: str) -> str:
+def _git(*args: str, briefbot: str = BRIEFBOT) -> str:
     """In the checkout whose briefbot is measured (its venv's bin/briefbot: two levels below it)."""
-    checkout = Path(BRIEFBOT).resolve().parents[2]
+    checkout = Path(briefbot).resolve().parents[2]
     done = subprocess.run(["git", *args], cwd=checkout, capture_output=True, text=True, check=False)
     return done.stdout.strip()
 
@@ -198,10 +201,15 @@ def report(
         """Median over rounds of the system's articles/s over newspaper4k's in the same round."""
         return med([r / n for r, n in zip(rates[system], rates["newspaper"], strict=True)])
 
+    def time_against_newspaper(system: str) -> float:
+        """Median over rounds of the system's time per article over newspaper4k's in the same round."""
+        return med([n / r for r, n in zip(rates[system], rates["newspaper"], strict=True)])
+
     total, by_process = pss
     dirty = " (dirty tree)" if _git("status", "--porcelain", "bot") else ""
     rounds = "; ".join(
-        ", ".join(f"{system} {rates[system][n]:.1f}" for system in SYSTEMS) for n in range(len(rates["w1"]))
+        ", ".join(f"{system} {values[n]:.1f}" for system, values in rates.items())
+        for n in range(len(rates["w1"]))
     )
     return "\n".join(
         [
@@ -216,8 +224,8 @@ def report(
             "|---|---:|---:|---:|",
             f"| articles/s | {med(rates['w2']):.1f} with 2 workers, {med(rates['w1']):.1f} with 1 | "
             f"{med(rates['newspaper']):.1f}, one process | {med(rates['naive']):.1f}, one process |",
-            f"| time per article, per core (goal: briefbot ≤ 1.0) | {1 / against_newspaper('w1'):.2f}× "
-            f"newspaper4k | 1.0 | {1 / against_newspaper('naive'):.2f}× |",
+            f"| time per article, per core (goal: briefbot ≤ 1.0) | {time_against_newspaper('w1'):.2f}× "
+            f"newspaper4k | 1.0 | {time_against_newspaper('naive'):.2f}× |",
             f"| articles/s on both cores, against newspaper4k's (goal ≥ 1.8) | "
             f"{against_newspaper('w2'):.2f}× | 1.0 | |",
             f"| `briefbot run` at rest, PSS over its process tree (goal ≤ 300 MB) | {total:.0f} MB | | |",
@@ -227,6 +235,37 @@ def report(
             f"Rounds (articles/s): {rounds}. PSS by process: "
             + ", ".join(f"{name} {mb:.0f} MB" for name, mb in by_process.items())
             + ".",
+        ]
+    )
+
+
+def before_after(rates: dict[str, list[float]], before: str, now: tuple[tuple[float, Any], float]) -> str:
+    """The same measures for another checkout's briefbot, interleaved in the same rounds."""
+    med = statistics.median
+    (pss_now, _), brief_now = now
+    pss_before, brief_before = pss_at_rest(before)[0], brief_seconds(before)
+    commit = _git("rev-parse", "--short", "HEAD", briefbot=before)
+
+    def per_core(system: str) -> float:
+        return med([n / r for r, n in zip(rates[system], rates["newspaper"], strict=True)])
+
+    def both_cores(system: str) -> float:
+        return med([r / n for r, n in zip(rates[system], rates["newspaper"], strict=True)])
+
+    return "\n".join(
+        [
+            f"Before and after in the same rounds; before is commit `{commit}`.",
+            "",
+            "| | before | after |",
+            "|---|---:|---:|",
+            f"| articles/s, `--workers 1` / `--workers 2` | {med(rates['w1 before']):.1f} / "
+            f"{med(rates['w2 before']):.1f} | {med(rates['w1']):.1f} / {med(rates['w2']):.1f} |",
+            f"| time per article per core, against newspaper4k | {per_core('w1 before'):.2f}× | "
+            f"{per_core('w1'):.2f}× |",
+            f"| both cores, articles/s against newspaper4k's | {both_cores('w2 before'):.2f}× | "
+            f"{both_cores('w2'):.2f}× |",
+            f"| `briefbot run` at rest, PSS | {pss_before:.0f} MB | {pss_now:.0f} MB |",
+            f"| `briefbot brief`, wall | {brief_before:.2f} s | {brief_now:.2f} s |",
         ]
     )
 
@@ -247,6 +286,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pages", type=int, default=PAGES)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--before", metavar="BRIEFBOT", help="another checkout's briefbot, in the same rounds"
+    )
     parser.add_argument("--peer", nargs=2, metavar=("SYSTEM", "JSONL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
@@ -254,10 +296,11 @@ def main() -> None:
         pages = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
         {"newspaper": newspaper_worker, "naive": naive_worker}[system](pages)
         return
-    rates = measure(args.rounds, args.pages)
-    pss = pss_at_rest()
-    brief_s = brief_seconds()
+    rates = measure(args.rounds, args.pages, args.before)
+    pss, brief_s = pss_at_rest(BRIEFBOT), brief_seconds(BRIEFBOT)
     table = report(rates, pss, brief_s, args.pages)
+    if args.before:
+        table += "\n\n" + before_after(rates, args.before, (pss, brief_s))
     print(table)
     if not args.no_write:
         RESULTS.write_text(f"# briefbot against newspaper4k\n\n{table}\n", encoding="utf-8")
