@@ -49,8 +49,10 @@ test: lint
 $(BENCH_STAMP): requirements-bench.lock pyproject.toml
 	$(call install_locked,$(BENCH_VENV),requirements-bench.lock)
 
+# Per-stage speed, then issue 16's table against newspaper4k (bench/versus.py rewrites it in bench/README.md).
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/speed.py --baseline
+	$(BENCH_VENV)/bin/python bench/versus.py
 
 # Quality of `briefbot batch` on the dev sets, with the baselines and the speed numbers, in one run.
 quality: $(BENCH_STAMP)

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from datetime import date
 from pathlib import Path
@@ -100,6 +100,9 @@ async def _brief_command(args: argparse.Namespace, settings: Settings) -> int:
     async with AsyncExitStack() as stack:
         fetcher = await stack.enter_async_context(Fetcher(settings.fetch))
         workers = await stack.enter_async_context(BriefingWorkers.in_thread(settings))
+        # The models load in the briefing thread while this one reads the file or fetches the page.
+        warming = asyncio.create_task(workers.warm_up())
+        stack.callback(warming.cancel)
         briefer = Briefer(fetcher, workers)
         source: str = args.source
         briefing: Briefing
@@ -132,11 +135,14 @@ def write_utf8(text: str) -> None:
     sys.stdout.flush()
 
 
-async def _stdin_lines() -> AsyncIterator[str]:
+async def _stdin_lines(on_read: Callable[[int], None] | None = None) -> AsyncIterator[str]:
     """Lines of stdin decoded as UTF-8 whatever the locale; bytes that aren't UTF-8 read as U+FFFD (a
-    strict locale would raise on them and end the batch), a byte order mark at the start is dropped."""
+    strict locale would raise on them and end the batch), a byte order mark at the start is dropped.
+    `on_read` hears the size in bytes of each line read."""
     codec = "utf-8-sig"
     while data := await asyncio.to_thread(sys.stdin.buffer.readline):
+        if on_read:
+            on_read(len(data))
         yield data.decode(codec, errors="replace")
         codec = "utf-8"
 
@@ -145,17 +151,25 @@ async def _batch_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.batch import run_batch  # noqa: PLC0415
     from bot.briefer import Briefer  # noqa: PLC0415
     from bot.fetch import Fetcher  # noqa: PLC0415
+    from bot.progress import BatchProgress  # noqa: PLC0415
     from bot.workers import BriefingWorkers  # noqa: PLC0415
+
+    progress = BatchProgress.on(sys.stderr, sys.stdin)  # None unless stderr is a terminal
 
     async def write(line: str) -> None:
         write_utf8(line)
+        if progress:
+            progress.done()
 
     async with (
         Fetcher(settings.fetch) as fetcher,
         BriefingWorkers.in_processes(settings, args.workers) as workers,
     ):
         await workers.warm_up()
-        await run_batch(_stdin_lines(), Briefer(fetcher, workers), write, with_text=args.with_text)
+        lines = _stdin_lines(progress.read if progress else None)
+        await run_batch(lines, Briefer(fetcher, workers), write, with_text=args.with_text)
+    if progress:
+        progress.finish()
     return EXIT_OK
 
 

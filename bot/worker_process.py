@@ -22,15 +22,22 @@ from bot.models import Briefing, Source
 log = logging.getLogger(__name__)
 
 
+# What the workers' forkserver imports first: the models, loaded once and shared by every worker it forks.
+FORKSERVER_PRELOAD = "bot.briefing.forkserver"
+
+
 def load_models() -> None:
     """Import and load everything a briefing needs, so the first real request pays nothing extra."""
-    from bot.briefing import pipeline  # noqa: PLC0415 - imported here so the parent process stays light
+    from bot.briefing import preload  # noqa: PLC0415 - imported here so the parent process stays light
 
-    pipeline.warm_up()
+    preload.load()
 
 
 def brief(source: Source, settings: Settings) -> Briefing:
-    from bot.briefing.pipeline import brief_source  # noqa: PLC0415 - already imported by load_models
+    from bot.briefing import preload  # noqa: PLC0415 - already imported by load_models, if it ran
+
+    preload.import_lean()
+    from bot.briefing.pipeline import brief_source  # noqa: PLC0415
 
     return brief_source(source, settings)
 

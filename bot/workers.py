@@ -26,7 +26,7 @@ from pebble import ProcessExpired, ProcessPool
 from bot.config import Settings
 from bot.errors import BriefingTimeoutError, TooLargeError
 from bot.models import Briefing, Source
-from bot.worker_process import brief, load_models, start_worker
+from bot.worker_process import FORKSERVER_PRELOAD, brief, load_models, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,15 @@ class BriefingWorkers:
     @classmethod
     def in_processes(cls, settings: Settings, processes: int = 0) -> Self:
         count = processes or settings.briefing.workers or os.cpu_count() or 1
+        # forkserver: never fork a process that already runs an event loop and threads. The forkserver loads
+        # the models before it forks any worker, so the workers share them (bot.briefing.forkserver).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([FORKSERVER_PRELOAD])
         pool = ProcessPool(
             max_workers=count,
             initializer=start_worker,
             initargs=(os.getpid(), settings.briefing.memory_limit_mb),
-            # forkserver: never fork a process that already runs an event loop and threads.
-            context=multiprocessing.get_context("forkserver"),
+            context=context,
         )
         return cls(settings, pool=pool, count=count)
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,7 @@ def test_batch_output_does_not_depend_on_the_hash_seed() -> None:
             env={**os.environ, "PYTHONHASHSEED": hash_seed},
         )
         assert result.returncode == 0, result.stderr
+        assert "articles/s" not in result.stderr  # no progress bar when stderr is not a terminal
         outputs.append(result.stdout)
     briefings = [json.loads(line) for line in outputs[0].splitlines()]
     assert [b["id"] for b in briefings] == ["page", "seed"]
@@ -170,3 +172,35 @@ def test_brief_writes_utf8_whatever_the_locale(encoding: str, as_json: bool) -> 
     out = result.stdout.decode("utf-8")  # strict
     title = json.loads(out)["title"] if as_json else out.splitlines()[0]
     assert title == "Helsinki\u2019s \u00e9t\u00e9 and Tallinn sign deal to study undersea rail tunnel"
+
+
+def test_batch_on_a_terminal_shows_progress_on_stderr_only(tmp_path: Path) -> None:
+    seed = (ROOT.parent / "shared" / "examples" / "seed_article.txt").read_text(encoding="utf-8")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"id": n, "text": seed}) + "\n" for n in range(4)), encoding="utf-8")
+    main, terminal = pty.openpty()  # stderr is a terminal, stdout a pipe, stdin a file (so an ETA)
+    with rows.open("rb") as stdin:
+        process = subprocess.Popen(
+            [BRIEFBOT, "batch", "--workers", "1"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            cwd=ROOT,
+        )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # EIO: every holder of the terminal's end has closed it
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout, _ = process.communicate(timeout=120)
+    os.close(main)
+    assert process.returncode == 0
+    assert [json.loads(line)["id"] for line in stdout.splitlines()] == [0, 1, 2, 3]
+    last = [line for line in shown.decode().split("\r") if line.strip()][-1]  # the terminal adds \r to \n
+    assert "4 articles" in last and "articles/s" in last and "100%" in last and "ETA 0:00" in last
+    assert b"articles/s" not in stdout

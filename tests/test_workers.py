@@ -99,3 +99,19 @@ async def test_a_worker_exits_when_its_owner_is_gone(watch: str) -> None:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+def _inherited() -> tuple[int, bool]:
+    import gc  # noqa: PLC0415
+
+    return gc.get_freeze_count(), "scipy" in sys.modules
+
+
+async def test_workers_fork_from_a_forkserver_that_loaded_the_models_and_no_scipy() -> None:
+    async with BriefingWorkers.in_processes(settings(), 1) as workers:
+        await workers.warm_up()
+        assert workers._pool is not None
+        frozen, scipy = await asyncio.wrap_future(workers._pool.schedule(_inherited))
+    # The forkserver loaded the models and froze its objects before forking: the workers share those pages.
+    assert frozen > 100_000
+    assert not scipy  # nltk (under sumy) would pull in 75 MB of scipy for nothing

