@@ -29,7 +29,7 @@ def replica_config(tmp_path: Path, shard: int, discord: DiscordEmulator, page_se
     config = tmp_path / f"replica-{shard}.toml"
     config.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\nuser_agent = "{user_agent(shard)}"\n'
-        f'[chat]\ndatabase = "{tmp_path / f"replica-{shard}.sqlite3"}"\n'
+        f'[store]\nurl = "sqlite:///{tmp_path / f"replica-{shard}.sqlite3"}"\n'
         "[briefing]\nworkers = 1\n"
         f'[discord]\napi_base_url = "{discord.api_base}"\ngateway_url = "{discord.gateway_url}"\n'
         f"shard_count = 2\nshard_ids = [{shard}]\n",
@@ -76,6 +76,10 @@ async def test_two_replicas_each_answer_the_guilds_on_their_shard(
                     for guild in discord.guilds
                 }
                 await discord.wait_for(lambda: all(s.edits for s in sent.values()), WAIT)  # "Posted: ..."
+                # Commands are answered before discord.py calls the client ready (after its guild wait):
+                # each replica says it is ready, on its shard, before it is stopped.
+                while not all("ready as" in log.read_text(errors="replace") for log in logs):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
         finally:
             for replica in replicas:
                 replica.send_signal(signal.SIGTERM)  # a clean stop finishes whatever is still in flight
