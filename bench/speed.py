@@ -113,7 +113,8 @@ def baseline_times(pages: list[tuple[str, str, str]]) -> dict[str, list[float]]:
     for _, html, _ in pages:
 
         def run(html: str = html) -> None:
-            article = Article("https://news.example/story", language="en")
+            # fetch_images off, or parse() fetches the page's images over the network
+            article = Article("https://news.example/story", language="en", fetch_images=False)
             article.download(input_html=html)
             article.parse()
 
