@@ -88,7 +88,7 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
             return (fetched.parsed.title if fetched.parsed else None) or url
 
         alerts = AlertCommands(store, settings.alerts, on_change=watcher.refresh, check_feed=check_feed)
-        core = ChatCore(briefer, store, settings.chat, alerts=alerts)
+        core = ChatCore(briefer, store, settings.chat, alerts=alerts, process=replica)
         await watcher.start()
         warming = asyncio.create_task(workers.warm_up())
         runs = [asyncio.create_task(adapter.run(core, stop), name=adapter.name) for adapter in adapters]

@@ -19,10 +19,11 @@ from bot.chat.cache import SingleFlightCache
 from bot.chat.commands import HELP, AlertCommand, Auto, BriefText, BriefUrl, Command, Help, parse
 from bot.chat.links import canonical_url, find_links
 from bot.chat.model import Notice, Outcome, Person, Place
-from bot.chat.shared import SharedBriefings, SharedLimits, SharedStore, process_id
+from bot.chat.shared import SharedBriefings, SharedLimits, SharedStore
 from bot.config import ChatSettings
 from bot.errors import BriefError, InternalError
 from bot.models import Briefing
+from bot.replica import new_replica_id
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,9 @@ class ChatCore:
             settings.cache_ttl_seconds, settings.cache_max_entries, monotonic
         )
         # In this process, one job per link (memory); across processes, one maker per link (the store).
-        self._shared = SharedBriefings(prefs, settings.cache_ttl_seconds, process or process_id(), now=now)
+        self._shared = SharedBriefings(
+            prefs, settings.cache_ttl_seconds, process or new_replica_id(), now=now
+        )
         self._per_user = SharedLimits(prefs, settings.user_briefings_per_minute, settings.user_burst, now=now)
         self._per_channel = SharedLimits(
             prefs, settings.channel_briefings_per_minute, settings.channel_burst, now=now

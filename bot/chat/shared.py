@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -28,11 +26,6 @@ class SharedStore(Protocol):
 
 
 PRUNE_EVERY = 1000  # rate-limit events between two clean-ups of idle buckets
-
-
-def process_id() -> str:
-    """This process among those sharing the store: unique per run, readable in logs."""
-    return f"{uuid.uuid4().hex[:8]}:{os.getpid()}"
 
 
 class SharedBriefings:
