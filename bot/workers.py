@@ -86,7 +86,9 @@ class BriefingWorkers:
             log.warning("briefing of %s over the worker memory limit", _what(source))
             raise TooLargeError() from None
         except ProcessExpired as error:
-            if error.exitcode != -signal.SIGKILL:  # a crash is a fault, not the user's doing
+            # Out of memory shows as the kernel's SIGKILL, or as SIGABRT when C++ code (spaCy, numpy) fails
+            # an allocation under the memory limit (std::bad_alloc); any other end is a fault, not the user's.
+            if error.exitcode not in (-signal.SIGKILL, -signal.SIGABRT):
                 raise
             log.warning("briefing worker killed on %s (out of memory?): replaced", _what(source))
             raise TooLargeError() from None
