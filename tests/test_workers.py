@@ -67,10 +67,17 @@ async def test_an_overrun_is_a_timeout_and_the_pool_keeps_its_size() -> None:
 async def test_a_worker_over_its_memory_ceiling_answers_too_large_and_keeps_serving() -> None:
     async with BriefingWorkers.in_processes(settings(memory_limit_mb=1), processes=1) as workers:
         await workers.warm_up()
-        [process] = pool_processes()
+        assert len(pool_processes()) == 1
         assert await answer(workers, LONGER) == "too_large"
-        assert await answer(workers, LONGER) in {"too_large", "ok"}  # never a fault
-        assert pool_processes() == {process}, "a MemoryError does not cost the process"
+        # Python code over the limit raises MemoryError and the process serves on; C++ code (spaCy, numpy)
+        # aborts on std::bad_alloc and pebble replaces the process. Either way: the person's answer, never
+        # a fault, and the pool back at one worker.
+        assert await answer(workers, LONGER) in {"too_large", "ok"}
+        for _ in range(300):  # a replacement is started by pebble's own thread, a moment later
+            if len(pool_processes()) == 1:
+                break
+            await asyncio.sleep(0.1)
+        assert len(pool_processes()) == 1
 
 
 async def test_without_a_ceiling_the_same_story_is_briefed() -> None:
