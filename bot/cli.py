@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _read_local(source: str) -> tuple[str, bool]:
     """Text of a file or stdin, and whether it is HTML."""
-    from bot.fetch import decode_body  # noqa: PLC0415 - keeps `--help` fast
+    from bot.charsets import decode_body  # noqa: PLC0415 - keeps `--help` fast
 
     data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     head = data[:2048].lstrip().lower()
@@ -92,35 +92,38 @@ def _read_local(source: str) -> tuple[str, bool]:
 
 
 async def _brief_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.briefer import Briefer  # noqa: PLC0415
-    from bot.fetch import Fetcher  # noqa: PLC0415
-    from bot.render import format_text  # noqa: PLC0415
     from bot.workers import BriefingWorkers  # noqa: PLC0415
 
     async with AsyncExitStack() as stack:
-        fetcher = await stack.enter_async_context(Fetcher(settings.fetch))
         workers = await stack.enter_async_context(BriefingWorkers.in_thread(settings))
-        # The models load in the briefing thread while this one reads the file or fetches the page.
+        # The models load in the briefing thread (from now) while this one reads the file or fetches the page.
         warming = asyncio.create_task(workers.warm_up())
         stack.callback(warming.cancel)
-        briefer = Briefer(fetcher, workers)
+        await asyncio.sleep(0)
+        from bot.briefer import Briefer  # noqa: PLC0415
+
         source: str = args.source
         briefing: Briefing
         if source.startswith(("http://", "https://")) or "://" in source:
-            briefing = await briefer.brief_url(source, published=args.published)
+            from bot.fetch import Fetcher  # noqa: PLC0415 - only for a URL: aiohttp and TLS cost ~0.3 s
+
+            fetcher = await stack.enter_async_context(Fetcher(settings.fetch))
+            briefing = await Briefer(fetcher, workers).brief_url(source, published=args.published)
         else:
             try:
                 text, is_html = _read_local(source)
             except OSError as exc:
                 raise BadInputError(f"Can't read {source}: {exc.strerror}.") from None
             if is_html:
-                briefing = await briefer.brief_html(text, published=args.published)
+                briefing = await Briefer(None, workers).brief_html(text, published=args.published)
             else:
-                briefing = await briefer.brief_text(text, published=args.published)
+                briefing = await Briefer(None, workers).brief_text(text, published=args.published)
     if args.json:
         data = briefing.to_dict(with_text=args.with_text)
         write_utf8(json.dumps(data, ensure_ascii=False, allow_nan=False, indent=2))
     else:
+        from bot.render import format_text  # noqa: PLC0415
+
         shown = settings.briefing
         write_utf8(format_text(briefing, max_actors=shown.max_actors_shown, max_dates=shown.max_dates_shown))
     return EXIT_OK

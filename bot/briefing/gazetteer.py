@@ -127,4 +127,7 @@ def add_gazetteer(nlp: Language, *, before: str | None = None) -> None:
     "Bank of" + "America") and scored 1.5 points lower on organisations (`make quality`, --ablations)."""
     where = {"before": before} if before else {"last": True}
     ruler = nlp.add_pipe("entity_ruler", name=RULER_NAME, config={"overwrite_ents": False}, **where)
-    ruler.add_patterns(_patterns())  # type: ignore[attr-defined]
+    # The ruler runs every pipe before it over its phrase patterns; they only need tokens (ORTH), and the
+    # NER over 565 names cost 0.15 s of every start.
+    with nlp.select_pipes(disable=[name for name in nlp.pipe_names if name != RULER_NAME]):
+        ruler.add_patterns(_patterns())  # type: ignore[attr-defined]
