@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any, Self
@@ -558,14 +558,23 @@ class Store:
 
     # --- the alert queue across processes: each queued alert claimed by one process at a time ------------
 
-    async def claim_deliveries(self, holder: str, *, now: float, seconds: float) -> list[Delivery]:
+    async def claim_deliveries(
+        self, holder: str, *, now: float, seconds: float, platforms: Collection[str] | None = None
+    ) -> list[Delivery]:
         """Claim every queued alert that is free (never claimed, its claim expired, or `holder`'s own) for
-        `seconds`, oldest first. Two processes asking at once never get the same alert: PostgreSQL skips
-        the rows another claim has locked; SQLite runs one write at a time, so the UPDATE is atomic."""
+        `seconds`, oldest first; only those of `platforms` when given (a process claims what it can post).
+        Two processes asking at once never get the same alert: PostgreSQL skips the rows another claim has
+        locked; SQLite runs one write at a time, so the UPDATE is atomic."""
         free = (
             "SELECT delivery_key FROM outbox WHERE delivered_at IS NULL AND parked_at IS NULL "
             "AND (claim_expires_at IS NULL OR claim_expires_at <= ? OR claimed_by = ?)"
         )
+        chosen: tuple[str, ...] = ()
+        if platforms is not None:
+            if not platforms:
+                return []
+            chosen = tuple(sorted(platforms))
+            free += f" AND platform IN ({', '.join('?' * len(chosen))})"
         if self._db.engine == "postgresql":
             free += " FOR UPDATE SKIP LOCKED"
         # claimed_by outlives a claim (release keeps it): an alert another holder claimed before may have been
@@ -574,7 +583,7 @@ class Store:
             "UPDATE outbox SET handed_over = (handed_over OR (claimed_by IS NOT NULL AND claimed_by <> ?)), "
             f"claimed_by = ?, claim_expires_at = ? WHERE delivery_key IN ({free}) "
             f"RETURNING {_DELIVERY_COLUMNS}, handed_over",
-            (holder, holder, now + seconds, now, holder),
+            (holder, holder, now + seconds, now, holder, *chosen),
         )
         claimed = [
             replace(delivery, handed_over=bool(row[-1]))

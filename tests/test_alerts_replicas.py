@@ -32,10 +32,12 @@ class Cluster:
     stores: list[Store]
     fetcher: Fetcher
 
-    def replica(self, n: int, settings: AlertSettings) -> AlertWatcher:
+    def replica(
+        self, n: int, settings: AlertSettings, platforms: tuple[str, ...] | None = None
+    ) -> AlertWatcher:
         return AlertWatcher(
             self.stores[n], self.fetcher, self.briefer, self.sink, settings, now=self.clock.time,
-            poll_clock=self.clock, replica=f"replica-{n}",
+            poll_clock=self.clock, replica=f"replica-{n}", platforms=platforms,
         )  # fmt: skip
 
 
@@ -132,6 +134,21 @@ async def test_each_queued_alert_is_posted_by_one_replica(cluster: Cluster) -> N
     assert sum(posted) == 30
     assert sorted(d.key for d in cluster.sink.delivered) == sorted(a.key for a in alerts), "each once"
     assert await asyncio.gather(*(replica.deliver_pending() for replica in replicas)) == [0, 0, 0]
+
+
+async def test_an_alert_is_posted_by_a_replica_that_runs_its_platform(cluster: Cluster) -> None:
+    settings = AlertSettings(default_feeds=())
+    slack_only = cluster.replica(0, settings, platforms=("slack",))
+    both = cluster.replica(1, settings, platforms=("slack", "discord"))
+    await cluster.stores[0].enqueue_delivery(Delivery("1:s", "discord", "42", Notice("Floods"), 1.0))
+    await cluster.stores[0].enqueue_delivery(Delivery("2:s", "slack", "C1", Notice("Floods"), 2.0))
+    assert await slack_only.deliver_pending() == 1, "its Slack alert only"
+    assert await slack_only.deliver_pending() == 0, "the Discord alert is not its to try"
+    assert await both.deliver_pending() == 1
+    assert [(d.key, d.platform, d.handed_over) for d in cluster.sink.delivered] == [
+        ("2:s", "slack", False),
+        ("1:s", "discord", False),
+    ], "posted once each, the Discord alert never claimed (and given up) by the Slack-only replica"
 
 
 async def test_a_replica_killed_mid_delivery_leaves_its_alerts_to_another_when_its_claim_expires(

@@ -46,6 +46,16 @@ async def test_a_queued_alert_is_claimed_by_one_replica_until_its_claim_expires(
     assert [d.handed_over for d in taken] == [True, True, False], "a may have posted k1 and k2, never k3"
 
 
+async def test_a_replica_claims_only_the_alerts_of_the_platforms_it_runs(store: Store, other: Store) -> None:
+    await store.enqueue_delivery(Delivery("s", "slack", "C1", Notice("to Slack"), 1.0))
+    await store.enqueue_delivery(Delivery("d", "discord", "42", Notice("to Discord"), 2.0))
+    slack_only = await store.claim_deliveries("c", now=10.0, seconds=60.0, platforms={"slack"})
+    assert [d.key for d in slack_only] == ["s"], "a Slack-only replica leaves the Discord alert alone"
+    assert await other.claim_deliveries("x", now=10.0, seconds=60.0, platforms=()) == []
+    both = await other.claim_deliveries("a", now=11.0, seconds=60.0, platforms=["slack", "discord"])
+    assert [(d.key, d.handed_over) for d in both] == [("d", False)], "never claimed by another before"
+
+
 async def test_replicas_claiming_at_once_never_share_an_alert(store: Store, other: Store) -> None:
     for n in range(200):
         await store.enqueue_delivery(notice(f"k{n:03}", float(n)))

@@ -16,7 +16,7 @@ import functools
 import logging
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -97,6 +97,7 @@ class AlertWatcher:
         now: Callable[[], float] = time.time,  # epoch seconds
         poll_clock: Clock | None = None,
         replica: str | None = None,  # this process among those sharing the store: holds leases and claims
+        platforms: Collection[str] | None = None,  # those `sink` posts to (None: all): their alerts only
     ) -> None:
         self._store = store
         self._briefer = briefer
@@ -120,6 +121,8 @@ class AlertWatcher:
         self._read: OrderedDict[str, set[int]] = OrderedDict()
         self._zone = ZoneInfo(settings.timezone)
         self.replica = replica or new_replica_id()
+        # Another process sharing the store may run platforms this one does not: it claims their alerts.
+        self._platforms = None if platforms is None else frozenset(platforms)
         interval = timedelta(seconds=settings.poll_interval_seconds)
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
@@ -170,6 +173,8 @@ class AlertWatcher:
         and its other parked alerts are queued again. Returns how many channels resumed."""
         resumed = 0
         for platform, channel in list(self._paused):
+            if self._platforms is not None and platform not in self._platforms:
+                continue  # another process, one that runs the platform, tries it
             parked = await self._store.parked_deliveries(platform, channel)
             if parked:
                 try:
@@ -420,7 +425,7 @@ class AlertWatcher:
             # Claimed, so that another process sharing the store does not post them too; the claims of
             # whatever is not delivered in this round are given up at its end.
             pending = await self._store.claim_deliveries(
-                self.replica, now=now, seconds=self._settings.claim_seconds
+                self.replica, now=now, seconds=self._settings.claim_seconds, platforms=self._platforms
             )
             ALERT_QUEUE_DEPTH.set(len(pending))
             ALERT_QUEUE_AGE.set(max((now - d.created_at for d in pending), default=0.0))
