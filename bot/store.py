@@ -563,18 +563,31 @@ class Store:
     ) -> list[Delivery]:
         """Claim every queued alert that is free (never claimed, its claim expired, or `holder`'s own) for
         `seconds`, oldest first; only those of `platforms` when given (a process claims what it can post).
-        Two processes asking at once never get the same alert: PostgreSQL skips the rows another claim has
-        locked; SQLite runs one write at a time, so the UPDATE is atomic."""
-        free = (
-            "SELECT delivery_key FROM outbox WHERE delivered_at IS NULL AND parked_at IS NULL "
-            "AND (claim_expires_at IS NULL OR claim_expires_at <= ? OR claimed_by = ?)"
-        )
+        Two processes asking at once never get the same alert."""
+        free = f"SELECT delivery_key FROM outbox WHERE delivered_at IS NULL AND parked_at IS NULL AND {_FREE}"
         chosen: tuple[str, ...] = ()
         if platforms is not None:
             if not platforms:
                 return []
             chosen = tuple(sorted(platforms))
             free += f" AND platform IN ({', '.join('?' * len(chosen))})"
+        return await self._claim(free, (now, holder, *chosen), holder, now + seconds)
+
+    async def claim_parked_delivery(
+        self, platform: str, channel: str, holder: str, *, now: float, seconds: float
+    ) -> Delivery | None:
+        """Claim, to try it again, the oldest parked alert of a paused channel that no other process is
+        trying now; None when there is none. Two processes retrying the channel never send one alert."""
+        oldest = (
+            "SELECT delivery_key FROM outbox WHERE platform = ? AND channel = ? AND delivered_at IS NULL "
+            f"AND parked_at IS NOT NULL AND {_FREE} ORDER BY created_at, delivery_key LIMIT 1"
+        )
+        claimed = await self._claim(oldest, (platform, channel, now, holder), holder, now + seconds)
+        return claimed[0] if claimed else None
+
+    async def _claim(self, free: str, args: Sequence[Any], holder: str, until: float) -> list[Delivery]:
+        """Claim the alerts the query `free` selects for `holder` until `until`, oldest first. PostgreSQL
+        skips the rows another claim has locked; SQLite runs one write at a time, so the UPDATE is atomic."""
         if self._db.engine == "postgresql":
             free += " FOR UPDATE SKIP LOCKED"
         # claimed_by outlives a claim (release keeps it): an alert another holder claimed before may have been
@@ -583,7 +596,7 @@ class Store:
             "UPDATE outbox SET handed_over = (handed_over OR (claimed_by IS NOT NULL AND claimed_by <> ?)), "
             f"claimed_by = ?, claim_expires_at = ? WHERE delivery_key IN ({free}) "
             f"RETURNING {_DELIVERY_COLUMNS}, handed_over",
-            (holder, holder, now + seconds, now, holder, *chosen),
+            (holder, holder, until, *args),
         )
         claimed = [
             replace(delivery, handed_over=bool(row[-1]))
@@ -771,6 +784,8 @@ def _refill_args(per_second: float, burst: float) -> tuple[float, ...]:
 _STORY_LOCK = 0x73746F72  # "stor": PostgreSQL's advisory lock for recording stories one process at a time
 _SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts, mention"
 _DELIVERY_COLUMNS = "delivery_key, platform, channel, payload, created_at, mention"
+# Free for `holder`: no claim on it (never claimed, or expired) or its own (args: now, holder)
+_FREE = "(claim_expires_at IS NULL OR claim_expires_at <= ? OR claimed_by = ?)"
 _FEED_COLUMNS = "url, etag, last_modified, next_poll_at, failures, disabled, last_error"
 
 

@@ -151,6 +151,51 @@ async def test_an_alert_is_posted_by_a_replica_that_runs_its_platform(cluster: C
     ], "posted once each, the Discord alert never claimed (and given up) by the Slack-only replica"
 
 
+class GatedPlatform(RecordingAdapter):
+    """Takes posts only once `posters` of them are under way at once (then `all_in` is set)."""
+
+    def __init__(self, posters: int) -> None:
+        super().__init__()
+        self.posters = posters
+        self.all_in = asyncio.Event()
+
+    async def deliver(self, delivery: Delivery) -> str:
+        self.posters -= 1
+        if self.posters == 0:
+            self.all_in.set()
+        await self.all_in.wait()
+        return await super().deliver(delivery)
+
+
+async def test_replicas_retrying_a_paused_channel_send_each_parked_alert_once(cluster: Cluster) -> None:
+    for n in (1, 2):
+        await cluster.stores[0].enqueue_delivery(
+            Delivery(f"{n}:s", "slack", "CGONE", Notice(f"alert {n}"), n)
+        )
+    await cluster.stores[0].park_channel("slack", "CGONE", "channel_not_found", cluster.clock.time())
+    platform = GatedPlatform(posters=2)
+    replicas = [
+        AlertWatcher(
+            cluster.stores[n],
+            cluster.fetcher,
+            cluster.briefer,
+            platform,
+            AlertSettings(default_feeds=()),
+            now=cluster.clock.time,
+            replica=f"replica-{n}",
+        )
+        for n in (0, 1)
+    ]
+    for replica in replicas:
+        await replica.refresh()  # both see the channel paused
+    # Both try the channel at once: each sends a parked alert of its own, the oldest one that is free.
+    resumed = await asyncio.wait_for(asyncio.gather(*(r.retry_parked() for r in replicas)), 30)
+    assert resumed == [1, 1]
+    assert sorted(d.key for d in platform.delivered) == ["1:s", "2:s"], "each parked alert sent once"
+    assert await cluster.stores[2].paused_channels() == {}
+    assert await cluster.stores[2].pending_deliveries() == []
+
+
 async def test_a_replica_killed_mid_delivery_leaves_its_alerts_to_another_when_its_claim_expires(
     cluster: Cluster,
 ) -> None:

@@ -56,6 +56,21 @@ async def test_a_replica_claims_only_the_alerts_of_the_platforms_it_runs(store: 
     assert [(d.key, d.handed_over) for d in both] == [("d", False)], "never claimed by another before"
 
 
+async def test_a_parked_alert_is_claimed_for_its_retry_by_one_replica(store: Store, other: Store) -> None:
+    for n in range(2):
+        await store.enqueue_delivery(notice(f"k{n}", float(n)))
+    await store.park_channel("slack", "C1", "channel_not_found", 5.0)
+    assert await store.claim_deliveries("a", now=10.0, seconds=60.0) == [], "parked: not queued"
+    first = await store.claim_parked_delivery("slack", "C1", "a", now=10.0, seconds=60.0)
+    second = await other.claim_parked_delivery("slack", "C1", "b", now=10.0, seconds=60.0)
+    assert (first and first.key, second and second.key) == ("k0", "k1"), "the oldest one free"
+    assert await other.claim_parked_delivery("slack", "C1", "c", now=10.0, seconds=60.0) is None
+    await store.release_deliveries(["k0"], "a")  # refused again
+    again = await other.claim_parked_delivery("slack", "C1", "c", now=11.0, seconds=60.0)
+    assert again is not None and again.key == "k0" and again.handed_over, "a's try may have gone through"
+    assert await store.claim_parked_delivery("slack", "C2", "a", now=11.0, seconds=60.0) is None
+
+
 async def test_replicas_claiming_at_once_never_share_an_alert(store: Store, other: Store) -> None:
     for n in range(200):
         await store.enqueue_delivery(notice(f"k{n:03}", float(n)))

@@ -175,15 +175,21 @@ class AlertWatcher:
         for platform, channel in list(self._paused):
             if self._platforms is not None and platform not in self._platforms:
                 continue  # another process, one that runs the platform, tries it
-            parked = await self._store.parked_deliveries(platform, channel)
-            if parked:
+            # Claimed like any alert, so that two processes retrying the channel never send one alert twice.
+            parked = await self._store.claim_parked_delivery(
+                platform, channel, self.replica, now=self._now(), seconds=self._settings.claim_seconds
+            )
+            if parked is None and await self._store.parked_deliveries(platform, channel):
+                continue  # another process is trying them now
+            if parked is not None:
                 try:
-                    ref = await self._sink.deliver(parked[0])
+                    ref = await self._sink.deliver(parked)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    continue  # still refused, or the platform is down: try again later
-                await self._store.mark_delivered(parked[0].key, self._now(), ref)
+                except Exception:  # still refused, or the platform is down: try again later
+                    await self._store.release_deliveries([parked.key], self.replica)
+                    continue
+                await self._store.mark_delivered(parked.key, self._now(), ref)
             await self._store.resume_channel(platform, channel)
             log.info("alerts to %s:%s resumed: the platform takes them again", platform, channel)
             resumed += 1
