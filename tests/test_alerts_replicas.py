@@ -14,11 +14,12 @@ from feedserver import FeedServer, rss20
 from pageserver import PageServer
 from test_alert_watcher import FLOOD, FLOOD_ELSEWHERE, OLD, START, TENNIS, flood_briefing
 
-from bot.alerts.model import Delivery
+from bot.alerts.model import Delivery, StoryAlert
 from bot.alerts.watcher import AlertWatcher
 from bot.chat.model import Notice
 from bot.config import AlertSettings, FetchSettings
 from bot.fetch import Fetcher
+from bot.models import Briefing
 from bot.store import Store
 
 INTERVAL = timedelta(seconds=600)  # AlertSettings' default poll interval
@@ -193,6 +194,31 @@ async def test_replicas_retrying_a_paused_channel_send_each_parked_alert_once(cl
     assert resumed == [1, 1]
     assert sorted(d.key for d in platform.delivered) == ["1:s", "2:s"], "each parked alert sent once"
     assert await cluster.stores[2].paused_channels() == {}
+    assert await cluster.stores[2].pending_deliveries() == []
+
+
+async def test_a_digest_goes_out_whole_even_when_another_replica_holds_some_of_its_parts(
+    cluster: Cluster,
+) -> None:
+    due = cluster.clock.time() + 3600
+
+    def part(n: int) -> Delivery:
+        briefing = Briefing(f"Story {n}", f"https://news.example/{n}", None, [f"Lead {n}."])
+        return Delivery(f"4:story-{n}", "slack", "C1", StoryAlert(4, "floods", briefing, digest_due=due), n)
+
+    replica = cluster.replica(0, AlertSettings(default_feeds=()))
+    await cluster.stores[0].enqueue_delivery(part(3))
+    # Another replica is in a delivery round of its own when the digest falls due: it holds the third part.
+    cluster.clock.advance(timedelta(hours=1, seconds=1))
+    [held] = await cluster.stores[2].claim_deliveries("other", now=cluster.clock.time(), seconds=60.0)
+    for n in (1, 2):
+        await cluster.stores[1].enqueue_delivery(part(n))
+    assert await replica.deliver_pending() == 0, "not sent in pieces"
+    await cluster.stores[2].release_deliveries([held.key], "other")  # its round ends
+    assert await replica.deliver_pending() == 1
+    [digest] = cluster.sink.delivered
+    assert isinstance(digest.content, Notice)
+    assert digest.content.text.startswith("Daily digest for `floods` (#4): 3 new stories")
     assert await cluster.stores[2].pending_deliveries() == []
 
 

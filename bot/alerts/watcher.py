@@ -444,7 +444,12 @@ class AlertWatcher:
                         delivered += await self._send(delivery, [delivery])
                     elif alert.digest_due <= now:
                         digests[alert.subscription_id, alert.digest_due].append((delivery, alert))
+                incomplete = await self._held_elsewhere(digests, {d.key for d in pending})
                 for (subscription, due), parts in digests.items():
+                    if (subscription, due) in incomplete:
+                        log.info("digest %s of #%d: another process holds some of it; it goes out whole", due,
+                                 subscription)  # fmt: skip
+                        continue
                     first = parts[0][0]
                     text = digest_text([story for _, story in parts])
                     # One key per subscription and day: a replay after a crash is recognized like any alert.
@@ -456,6 +461,23 @@ class AlertWatcher:
                 if pending:
                     await self._store.release_deliveries([d.key for d in pending], self.replica)
         return delivered
+
+    async def _held_elsewhere(
+        self, digests: dict[tuple[int, float], list[tuple[Delivery, StoryAlert]]], mine: set[str]
+    ) -> set[tuple[int, float]]:
+        """The due digests (subscription, due) some of whose parts this process did not claim: another process
+        claimed them in a round of its own, or queued them since. Sent in pieces they would be two messages;
+        left alone, their claims are given up at the end of the round and a later round takes them whole."""
+        if not digests:
+            return set()
+        return {
+            (alert.subscription_id, alert.digest_due)
+            for queued in await self._store.pending_deliveries()
+            if isinstance(alert := queued.content, StoryAlert)
+            and alert.digest_due is not None
+            and (alert.subscription_id, alert.digest_due) in digests
+            and queued.key not in mine
+        }
 
     async def _send(self, delivery: Delivery, covers: list[Delivery]) -> int:
         try:
