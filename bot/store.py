@@ -161,6 +161,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
             seen_at DOUBLE PRECISION NOT NULL
         )""",
     ),
+    # Replicas may run different platforms: an outlet added to a posted alert by a process that does not run
+    # its platform owes the message an edit, made by one that does (owed_edits).
+    (
+        "ALTER TABLE outbox ADD COLUMN edit_owed BOOLEAN NOT NULL DEFAULT FALSE",
+        "CREATE INDEX outbox_edit_owed ON outbox (edit_owed)",
+    ),
 ]
 
 
@@ -569,8 +575,8 @@ class Store:
         if platforms is not None:
             if not platforms:
                 return []
-            chosen = tuple(sorted(platforms))
-            free += f" AND platform IN ({', '.join('?' * len(chosen))})"
+            among, chosen = _on_platforms(platforms)
+            free += among
         return await self._claim(free, (now, holder, *chosen), holder, now + seconds)
 
     async def claim_parked_delivery(
@@ -628,14 +634,43 @@ class Store:
         return EditableDelivery(delivery, ref, delivered_at is not None, claimed, int(revision))
 
     async def replace_delivery_content(
-        self, key: str, content: AlertContent, *, revision: int, now: float
+        self, key: str, content: AlertContent, *, revision: int, now: float, edit_owed: bool = False
     ) -> bool:
         """Change an alert's content if it is still at `revision` (nobody changed it since it was read) and
-        nobody is posting it now; False otherwise (read it again)."""
+        nobody is posting it now; False otherwise (read it again). `edit_owed`: it is posted and its message
+        does not show the content yet (the caller does not run its platform); else whatever edit was owed
+        is made by the caller's, which shows this content, the latest."""
         return await self._change(
-            "UPDATE outbox SET payload = ?, revision = revision + 1 WHERE delivery_key = ? AND revision = ? "
+            "UPDATE outbox SET payload = ?, revision = revision + 1, edit_owed = ? WHERE delivery_key = ? "
+            "AND revision = ? "
             "AND (delivered_at IS NOT NULL OR claim_expires_at IS NULL OR claim_expires_at <= ?)",
-            (_alert_json(content), key, revision, now),
+            (_alert_json(content), edit_owed, key, revision, now),
+        )
+
+    async def owed_edits(self, platforms: Collection[str] | None = None) -> list[EditableDelivery]:
+        """Posted alerts whose messages owe an edit (replace_delivery_content), on `platforms` when given."""
+        sql = (
+            f"SELECT {_DELIVERY_COLUMNS}, posted_ref, revision FROM outbox "
+            "WHERE edit_owed AND delivered_at IS NOT NULL"
+        )
+        chosen: tuple[str, ...] = ()
+        if platforms is not None:
+            if not platforms:
+                return []
+            among, chosen = _on_platforms(platforms)
+            sql += among
+        rows = await self._db.fetchall(sql + " ORDER BY created_at, delivery_key", chosen)
+        return [
+            EditableDelivery(delivery, ref, True, False, int(revision))
+            for *columns, ref, revision in rows
+            if (delivery := _delivery(tuple(columns))) is not None
+        ]
+
+    async def settle_edit(self, key: str, revision: int) -> None:
+        """The message was edited to show `revision` (or cannot be): no edit is owed, unless the content
+        changed meanwhile (that change's own edit may have landed before this one: edit it again)."""
+        await self._db.execute(
+            "UPDATE outbox SET edit_owed = (revision <> ?) WHERE delivery_key = ?", (revision, key)
         )
 
     # --- replicas: the processes running on this store ---------------------------------------------------
@@ -851,6 +886,12 @@ def _alert_json(content: AlertContent) -> str:
     if content.digest_due is not None:
         payload["digest_due"] = content.digest_due
     return json.dumps(payload)
+
+
+def _on_platforms(platforms: Collection[str]) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause's condition (to append) for rows of these platforms, and its arguments."""
+    chosen = tuple(sorted(platforms))
+    return f" AND platform IN ({', '.join('?' * len(chosen))})", chosen
 
 
 def _delivery(row: Sequence[Any]) -> Delivery | None:

@@ -272,3 +272,39 @@ async def test_an_outlet_seen_while_another_replica_posts_the_alert_joins_the_po
     assert edited.content.also == (FLOOD_ELSEWHERE.link,), "the posted message is edited with the outlet"
     found = await cluster.stores[0].delivery(posting.key)
     assert found is not None and found[0].content.also == (FLOOD_ELSEWHERE.link,)
+
+
+async def test_an_outlet_seen_by_a_replica_without_the_alerts_platform_is_added_by_one_with_it(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds = FeedServer(page_server)
+    serving = {"main": [OLD], "other": [TENNIS]}
+    main = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving["main"]))
+    other = feeds.feed("/other.xml", lambda _n: rss20("Courier", serving["other"]))
+    settings = AlertSettings(default_feeds=(main, other))
+    await cluster.stores[0].add_subscription(
+        "discord", "42", "floods", created_by="U", created_at=0.0, digest=None
+    )
+    both = cluster.replica(0, settings, platforms=("slack", "discord"))
+    slack_only = cluster.replica(1, settings, platforms=("slack",))
+    for replica in (both, slack_only):
+        await replica.refresh()
+    await both.poll_due()  # the baselines
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving["main"] = [FLOOD, OLD]
+    await both.poll_due()
+    [posted] = cluster.sink.delivered
+    # The Slack-only replica polls the courier, another outlet of the story: it cannot edit a Discord message.
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving["other"] = [FLOOD_ELSEWHERE, TENNIS]
+    await slack_only.poll_due()
+    await slack_only.deliver_pending()
+    assert cluster.sink.updates == [], "not by a replica that does not run Discord"
+    found = await cluster.stores[2].delivery(posted.key)
+    assert found is not None and found[0].content.also == (FLOOD_ELSEWHERE.link,), "the outlet is kept"
+    await both.deliver_pending()
+    [(edited, ref)] = cluster.sink.updates
+    assert (edited.key, ref) == (posted.key, found[1]), "the posted message is edited by one that does"
+    assert edited.content.also == (FLOOD_ELSEWHERE.link,)
+    await both.deliver_pending()
+    assert len(cluster.sink.updates) == 1, "once"

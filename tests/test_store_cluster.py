@@ -71,6 +71,26 @@ async def test_a_parked_alert_is_claimed_for_its_retry_by_one_replica(store: Sto
     assert await store.claim_parked_delivery("slack", "C2", "a", now=11.0, seconds=60.0) is None
 
 
+async def test_an_edit_owed_to_a_posted_alert_is_settled_only_for_the_content_it_showed(
+    store: Store, other: Store
+) -> None:
+    alert = StoryAlert(1, "floods", Briefing("Floods", "https://a.example/1", None, []))
+    await store.enqueue_delivery(Delivery("1:s", "discord", "42", alert, 1.0))
+    await store.mark_delivered("1:s", at=2.0, ref="m-1")
+    one = replace(alert, also=("https://b.example/1",))
+    assert await store.replace_delivery_content("1:s", one, revision=0, now=3.0, edit_owed=True)
+    assert await other.owed_edits(platforms=("slack",)) == []
+    [owed] = await other.owed_edits(platforms=("discord",))
+    assert (owed.delivery.content, owed.ref, owed.revision) == (one, "m-1", 1)
+    two = replace(one, also=(*one.also, "https://c.example/1"))
+    assert await store.replace_delivery_content("1:s", two, revision=1, now=4.0)  # edited by its maker
+    await other.settle_edit("1:s", owed.revision)
+    [again] = await other.owed_edits()
+    assert again.revision == 2, "changed while the owed edit was made: that edit may have undone it"
+    await other.settle_edit("1:s", again.revision)
+    assert await other.owed_edits() == []
+
+
 async def test_replicas_claiming_at_once_never_share_an_alert(store: Store, other: Store) -> None:
     for n in range(200):
         await store.enqueue_delivery(notice(f"k{n:03}", float(n)))

@@ -404,20 +404,37 @@ class AlertWatcher:
                 await asyncio.sleep(EDIT_WAIT_SECONDS)
                 continue
             alert = replace(alert, also=(*alert.also, item.link))
+            owed = False  # the message must be edited by a process that runs its platform (_make_owed_edits)
             if found.delivered:
                 if found.ref is None:
                     return True  # posted by a platform that gave no reference: it cannot be edited
-                try:
-                    await self._sink.update(replace(delivery, content=alert), found.ref)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
+                if self._platforms is not None and delivery.platform not in self._platforms:
+                    owed = True
+                elif not await self._edit(replace(delivery, content=alert), found.ref):
                     return True
             if await self._store.replace_delivery_content(
-                key, alert, revision=found.revision, now=self._now()
+                key, alert, revision=found.revision, now=self._now(), edit_owed=owed
             ):
                 return True
+
+    async def _edit(self, delivery: Delivery, ref: str) -> bool:
+        """Edit the posted message `ref` to show the alert as it is now; False when that failed (logged)."""
+        try:
+            await self._sink.update(delivery, ref)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
+            return False
+        return True
+
+    async def _make_owed_edits(self) -> None:
+        """Edit the posted alerts of this process's platforms to which another process, one that does not run
+        the platform, added an outlet. Tried once each, as an edit made here at once is."""
+        for owed in await self._store.owed_edits(self._platforms):
+            if owed.ref is not None:
+                await self._edit(owed.delivery, owed.ref)
+            await self._store.settle_edit(owed.delivery.key, owed.revision)
 
     # --- delivery -------------------------------------------------------------------------------------
 
@@ -460,6 +477,7 @@ class AlertWatcher:
             finally:
                 if pending:
                     await self._store.release_deliveries([d.key for d in pending], self.replica)
+            await self._make_owed_edits()
         return delivered
 
     async def _held_elsewhere(
