@@ -1,16 +1,19 @@
 """Issue 15's full cluster: three real `briefbot run` replicas on one PostgreSQL. Each has its own Socket Mode
 connection to the Slack emulator, which hands each envelope to one connection (in turn); replicas A and B
 also run the Discord bot, shard 0 and shard 1 of 2 (a guild on each), replica C Slack only. Five channels
-(three on Slack, one in each guild) follow three feeds; 60 stories arrive over time, a few at a time. People
-paste links in Slack and ask `/brief` on both platforms, also while a replica is dead: the replica posting a
-Discord alert is killed (SIGKILL) while Discord holds its answer back, and started again later.
+(three on Slack, one in each guild) follow three feeds; 60 stories arrive over time, a few at a time, three
+of them reported again by another outlet on another feed. People paste links in Slack and ask `/brief` on
+both platforms, also while a replica is dead: the replica posting a Discord alert is killed (SIGKILL) while
+Discord holds its answer back, and started again later.
 
-Every (channel, story) alert is posted exactly once on both platforms, every pasted link answered exactly
+Every (channel, story) alert is posted exactly once on both platforms, and shows the other outlets the
+channel follows (its message edited, by a replica that runs its platform), every pasted link answered exactly
 once, no feed fetched twice within half a poll interval, a Discord alert only claimed by a replica that runs
 Discord, and the replicas running at the end stop cleanly."""
 
 import asyncio
 import itertools
+import re
 import signal
 import time
 from collections import Counter
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botprocess import alert_posts, start_bot
+from botprocess import start_bot
 from emulators.discord import DiscordEmulator, SentInteraction
 from emulators.slack import SlackEmulator, slack_emulator_fixture  # noqa: F401
 from feedserver import Entry, FeedServer, rss20
@@ -42,7 +45,11 @@ DISCORD_FOLLOWS = {"Harbour": ("wire", "courier"), "Bridge": ("daily", "wire")} 
 STORIES = 60  # story n is on feed FEEDS[n % 3]
 BATCH = 6  # stories that turn up together (two per feed)
 PASTED = 100  # pasted page k shows article(PASTED + k): words of its own, in no feed
+# Story n -> the feed where another outlet reports it, a batch later: it joins the alerts of the channels that
+# follow both feeds ("also reported by", the posted message edited) and is a new alert for the others.
+ECHOES = {3: "courier", 28: "daily", 47: "wire"}
 MESSAGES = "POST /channels/{id}/messages"
+SLACK_TITLE_LINK = re.compile(r"\*<([^|>]+)\|")  # an alert's second block: *<link|title>*
 
 
 @dataclass
@@ -108,8 +115,11 @@ class Newsroom:
     urls: dict[str, str] = field(default_factory=dict)
     pasted: list[str] = field(default_factory=list)
 
+    echoes: dict[int, str] = field(default_factory=dict)  # story n -> its other outlet's page
+
     def __post_init__(self) -> None:
         self.pages = {n: self.page_server.page(f"/story-{n:02d}.html", article(n)) for n in range(STORIES)}
+        self.echoes = {n: self.page_server.page(f"/echo-{n:02d}.html", article(n)) for n in ECHOES}
         feeds = FeedServer(self.page_server)
         self.urls = {name: feeds.feed(f"/{name}.xml", lambda _n, n=name: self._body(n)) for name in FEEDS}
 
@@ -122,10 +132,6 @@ class Newsroom:
         self.pasted.append(self.page_server.page(f"/pasted-{k:02d}.html", article(PASTED + k)))
         return self.pasted[-1]
 
-    def story_of(self, shown: str) -> str:
-        links = [link for link in self.pages.values() if link in shown]
-        return links[0] if len(links) == 1 else f"unclear: {links}"
-
     async def arrive(self, stories: range) -> None:
         """The stories turn up on their feeds BATCH at a time; each batch once its feeds were fetched since
         the previous one (counted, not timed)."""
@@ -135,6 +141,10 @@ class Newsroom:
             before = {name: len(self.fetched[name]) for name in names}
             for n in batch:
                 self.serving[FEEDS[n % 3]].insert(0, entry(n, self.pages[n]))
+                if (echoed := n - BATCH) in ECHOES:  # reported elsewhere a batch later
+                    names.add(ECHOES[echoed])
+                    before.setdefault(ECHOES[echoed], len(self.fetched[ECHOES[echoed]]))
+                    self.serving[ECHOES[echoed]].insert(0, entry(echoed, self.echoes[echoed]))
             while any(len(self.fetched[name]) <= before[name] for name in names):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
 
@@ -158,12 +168,28 @@ class Channels:
             self.follows["discord", str(guild.channel_ids["alerts"])] = DISCORD_FOLLOWS[guild.name]
 
     def expected(self, news: Newsroom) -> Counter[tuple[str, str, str]]:
-        return Counter(
+        """(platform, channel, the alert's link) of every alert, once each."""
+        firsts = Counter(
             (platform, channel, news.pages[n])
             for n in range(STORIES)
             for (platform, channel), names in self.follows.items()
             if FEEDS[n % 3] in names
         )
+        return firsts + Counter(
+            (platform, channel, news.echoes[n])
+            for n, echo in ECHOES.items()
+            for (platform, channel), names in self.follows.items()
+            if echo in names and FEEDS[n % 3] not in names
+        )
+
+    def also_reported(self, news: Newsroom) -> set[tuple[str, str, str, str]]:
+        """(platform, channel, story page, other outlet's page): alerts that must show the other outlet."""
+        return {
+            (platform, channel, news.pages[n], news.echoes[n])
+            for n, echo in ECHOES.items()
+            for (platform, channel), names in self.follows.items()
+            if echo in names and FEEDS[n % 3] in names
+        }
 
 
 async def discord_claimer(url: str, nonce: str) -> str:
@@ -191,16 +217,31 @@ class Cluster:
     replicas: list[Replica]
     sent: list[SentInteraction] = field(default_factory=list)
 
-    def alerts(self) -> Counter[tuple[str, str, str]]:
-        """(platform, channel, story page) of each alert the platforms took."""
-        found: Counter[tuple[str, str, str]] = Counter()
-        for post in alert_posts(self.slack):
-            shown = str(post.get("blocks")) + post.get("text", "")
-            found["slack", post["channel"], self.news.story_of(shown)] += 1
-        for message in self.discord.messages:
+    def shown(self) -> list[tuple[str, str, str, str]]:
+        """(platform, channel, its link, what it shows now) of each alert the platforms took."""
+        found = []
+        for call in self.slack.calls_to("chat.postMessage"):
+            if call.response.get("ok") and isinstance(call.args.get("metadata"), dict):
+                link = SLACK_TITLE_LINK.search(call.args["blocks"][1]["text"]["text"])
+                now = self.slack.message(call.args["channel"], call.response["ts"])  # after chat.update
+                found.append(("slack", call.args["channel"], link[1] if link else "?", str(now)))
+        for message in self.discord.messages:  # edited in place
             if is_alert(message):
-                found["discord", message["channel_id"], self.news.story_of(str(message))] += 1
+                found.append(("discord", message["channel_id"], message["embeds"][0]["url"], str(message)))
         return found
+
+    def alerts(self) -> Counter[tuple[str, str, str]]:
+        """(platform, channel, its link) of each alert the platforms took."""
+        return Counter((platform, channel, link) for platform, channel, link, _ in self.shown())
+
+    def also_shown(self) -> set[tuple[str, str, str, str]]:
+        """(platform, channel, story page, other outlet's page) of the alerts that show another outlet."""
+        return {
+            (platform, channel, link, echo)
+            for platform, channel, link, now in self.shown()
+            for echo in self.news.echoes.values()
+            if echo != link and echo in now
+        }
 
     def answers(self) -> Counter[str]:
         """How many briefings of each pasted page were posted, on either platform (no alert is one)."""
@@ -322,6 +363,7 @@ async def test_three_replicas_on_two_platforms_post_each_alert_and_answer_each_l
                 await news.arrive(range(42, STORIES))
                 await cluster.paste_everywhere(replicas)
                 await discord.wait_for(lambda: set(cluster.alerts()) >= set(channels.expected(news)), WAIT)
+                await discord.wait_for(lambda: cluster.also_shown() >= channels.also_reported(news), WAIT)
                 await news.fetches(3)  # nothing more may be posted
         finally:
             exit_codes = [await replica.stop() for replica in replicas]
@@ -329,6 +371,7 @@ async def test_three_replicas_on_two_platforms_post_each_alert_and_answer_each_l
     output = "\n".join(f"--- {name}\n{text[-3000:]}" for name, text in logs.items())
 
     assert cluster.alerts() == channels.expected(news), "every (channel, story) alert exactly once"
+    assert cluster.also_shown() == channels.also_reported(news), "another outlet joins the alerts it should"
     assert victim.shard is not None, "a Discord alert was claimed by a replica that runs Discord"
     assert cluster.sent_with_nonce(nonce) >= 2, "the killed replica's alert was sent again by another"
     assert not any("no discord adapter is running" in text for text in logs.values()), (
