@@ -80,7 +80,10 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
         replica = new_replica_id()  # this process among those sharing the store: its leases, claims
         log.info("replica %s on store %s", replica, store.where)
         beating = asyncio.create_task(heartbeat(store, replica), name="replica-heartbeat")
-        watcher = AlertWatcher(store, fetcher, briefer, sink, settings.alerts, replica=replica)
+        watcher = AlertWatcher(
+            store, fetcher, briefer, sink, settings.alerts, replica=replica,
+            platforms=[adapter.name for adapter in adapters],
+        )  # fmt: skip
 
         async def check_feed(url: str) -> str:
             """A channel's new source must be a feed we can read (through the safe fetcher)."""

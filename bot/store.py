@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any, Self
@@ -160,6 +160,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
             started_at DOUBLE PRECISION NOT NULL,
             seen_at DOUBLE PRECISION NOT NULL
         )""",
+    ),
+    # Replicas may run different platforms: an outlet added to a posted alert by a process that does not run
+    # its platform owes the message an edit, made by one that does (owed_edits).
+    (
+        "ALTER TABLE outbox ADD COLUMN edit_owed BOOLEAN NOT NULL DEFAULT FALSE",
+        "CREATE INDEX outbox_edit_owed ON outbox (edit_owed)",
     ),
 ]
 
@@ -558,14 +564,36 @@ class Store:
 
     # --- the alert queue across processes: each queued alert claimed by one process at a time ------------
 
-    async def claim_deliveries(self, holder: str, *, now: float, seconds: float) -> list[Delivery]:
+    async def claim_deliveries(
+        self, holder: str, *, now: float, seconds: float, platforms: Collection[str] | None = None
+    ) -> list[Delivery]:
         """Claim every queued alert that is free (never claimed, its claim expired, or `holder`'s own) for
-        `seconds`, oldest first. Two processes asking at once never get the same alert: PostgreSQL skips
-        the rows another claim has locked; SQLite runs one write at a time, so the UPDATE is atomic."""
-        free = (
-            "SELECT delivery_key FROM outbox WHERE delivered_at IS NULL AND parked_at IS NULL "
-            "AND (claim_expires_at IS NULL OR claim_expires_at <= ? OR claimed_by = ?)"
+        `seconds`, oldest first; only those of `platforms` when given (a process claims what it can post).
+        Two processes asking at once never get the same alert."""
+        free = f"SELECT delivery_key FROM outbox WHERE delivered_at IS NULL AND parked_at IS NULL AND {_FREE}"
+        chosen: tuple[str, ...] = ()
+        if platforms is not None:
+            if not platforms:
+                return []
+            among, chosen = _on_platforms(platforms)
+            free += among
+        return await self._claim(free, (now, holder, *chosen), holder, now + seconds)
+
+    async def claim_parked_delivery(
+        self, platform: str, channel: str, holder: str, *, now: float, seconds: float
+    ) -> Delivery | None:
+        """Claim, to try it again, the oldest parked alert of a paused channel that no other process is
+        trying now; None when there is none. Two processes retrying the channel never send one alert."""
+        oldest = (
+            "SELECT delivery_key FROM outbox WHERE platform = ? AND channel = ? AND delivered_at IS NULL "
+            f"AND parked_at IS NOT NULL AND {_FREE} ORDER BY created_at, delivery_key LIMIT 1"
         )
+        claimed = await self._claim(oldest, (platform, channel, now, holder), holder, now + seconds)
+        return claimed[0] if claimed else None
+
+    async def _claim(self, free: str, args: Sequence[Any], holder: str, until: float) -> list[Delivery]:
+        """Claim the alerts the query `free` selects for `holder` until `until`, oldest first. PostgreSQL
+        skips the rows another claim has locked; SQLite runs one write at a time, so the UPDATE is atomic."""
         if self._db.engine == "postgresql":
             free += " FOR UPDATE SKIP LOCKED"
         # claimed_by outlives a claim (release keeps it): an alert another holder claimed before may have been
@@ -574,7 +602,7 @@ class Store:
             "UPDATE outbox SET handed_over = (handed_over OR (claimed_by IS NOT NULL AND claimed_by <> ?)), "
             f"claimed_by = ?, claim_expires_at = ? WHERE delivery_key IN ({free}) "
             f"RETURNING {_DELIVERY_COLUMNS}, handed_over",
-            (holder, holder, now + seconds, now, holder),
+            (holder, holder, until, *args),
         )
         claimed = [
             replace(delivery, handed_over=bool(row[-1]))
@@ -606,14 +634,43 @@ class Store:
         return EditableDelivery(delivery, ref, delivered_at is not None, claimed, int(revision))
 
     async def replace_delivery_content(
-        self, key: str, content: AlertContent, *, revision: int, now: float
+        self, key: str, content: AlertContent, *, revision: int, now: float, edit_owed: bool = False
     ) -> bool:
         """Change an alert's content if it is still at `revision` (nobody changed it since it was read) and
-        nobody is posting it now; False otherwise (read it again)."""
+        nobody is posting it now; False otherwise (read it again). `edit_owed`: it is posted and its message
+        does not show the content yet (the caller does not run its platform); else whatever edit was owed
+        is made by the caller's, which shows this content, the latest."""
         return await self._change(
-            "UPDATE outbox SET payload = ?, revision = revision + 1 WHERE delivery_key = ? AND revision = ? "
+            "UPDATE outbox SET payload = ?, revision = revision + 1, edit_owed = ? WHERE delivery_key = ? "
+            "AND revision = ? "
             "AND (delivered_at IS NOT NULL OR claim_expires_at IS NULL OR claim_expires_at <= ?)",
-            (_alert_json(content), key, revision, now),
+            (_alert_json(content), edit_owed, key, revision, now),
+        )
+
+    async def owed_edits(self, platforms: Collection[str] | None = None) -> list[EditableDelivery]:
+        """Posted alerts whose messages owe an edit (replace_delivery_content), on `platforms` when given."""
+        sql = (
+            f"SELECT {_DELIVERY_COLUMNS}, posted_ref, revision FROM outbox "
+            "WHERE edit_owed AND delivered_at IS NOT NULL"
+        )
+        chosen: tuple[str, ...] = ()
+        if platforms is not None:
+            if not platforms:
+                return []
+            among, chosen = _on_platforms(platforms)
+            sql += among
+        rows = await self._db.fetchall(sql + " ORDER BY created_at, delivery_key", chosen)
+        return [
+            EditableDelivery(delivery, ref, True, False, int(revision))
+            for *columns, ref, revision in rows
+            if (delivery := _delivery(tuple(columns))) is not None
+        ]
+
+    async def settle_edit(self, key: str, revision: int) -> None:
+        """The message was edited to show `revision` (or cannot be): no edit is owed, unless the content
+        changed meanwhile (that change's own edit may have landed before this one: edit it again)."""
+        await self._db.execute(
+            "UPDATE outbox SET edit_owed = (revision <> ?) WHERE delivery_key = ?", (revision, key)
         )
 
     # --- replicas: the processes running on this store ---------------------------------------------------
@@ -762,6 +819,8 @@ def _refill_args(per_second: float, burst: float) -> tuple[float, ...]:
 _STORY_LOCK = 0x73746F72  # "stor": PostgreSQL's advisory lock for recording stories one process at a time
 _SUBSCRIPTION_COLUMNS = "id, platform, channel, query, digest, created_by, created_at, alerts, mention"
 _DELIVERY_COLUMNS = "delivery_key, platform, channel, payload, created_at, mention"
+# Free for `holder`: no claim on it (never claimed, or expired) or its own (args: now, holder)
+_FREE = "(claim_expires_at IS NULL OR claim_expires_at <= ? OR claimed_by = ?)"
 _FEED_COLUMNS = "url, etag, last_modified, next_poll_at, failures, disabled, last_error"
 
 
@@ -827,6 +886,12 @@ def _alert_json(content: AlertContent) -> str:
     if content.digest_due is not None:
         payload["digest_due"] = content.digest_due
     return json.dumps(payload)
+
+
+def _on_platforms(platforms: Collection[str]) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause's condition (to append) for rows of these platforms, and its arguments."""
+    chosen = tuple(sorted(platforms))
+    return f" AND platform IN ({', '.join('?' * len(chosen))})", chosen
 
 
 def _delivery(row: Sequence[Any]) -> Delivery | None:

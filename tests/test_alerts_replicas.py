@@ -14,11 +14,12 @@ from feedserver import FeedServer, rss20
 from pageserver import PageServer
 from test_alert_watcher import FLOOD, FLOOD_ELSEWHERE, OLD, START, TENNIS, flood_briefing
 
-from bot.alerts.model import Delivery
+from bot.alerts.model import Delivery, StoryAlert
 from bot.alerts.watcher import AlertWatcher
 from bot.chat.model import Notice
 from bot.config import AlertSettings, FetchSettings
 from bot.fetch import Fetcher
+from bot.models import Briefing
 from bot.store import Store
 
 INTERVAL = timedelta(seconds=600)  # AlertSettings' default poll interval
@@ -32,10 +33,12 @@ class Cluster:
     stores: list[Store]
     fetcher: Fetcher
 
-    def replica(self, n: int, settings: AlertSettings) -> AlertWatcher:
+    def replica(
+        self, n: int, settings: AlertSettings, platforms: tuple[str, ...] | None = None
+    ) -> AlertWatcher:
         return AlertWatcher(
             self.stores[n], self.fetcher, self.briefer, self.sink, settings, now=self.clock.time,
-            poll_clock=self.clock, replica=f"replica-{n}",
+            poll_clock=self.clock, replica=f"replica-{n}", platforms=platforms,
         )  # fmt: skip
 
 
@@ -134,6 +137,91 @@ async def test_each_queued_alert_is_posted_by_one_replica(cluster: Cluster) -> N
     assert await asyncio.gather(*(replica.deliver_pending() for replica in replicas)) == [0, 0, 0]
 
 
+async def test_an_alert_is_posted_by_a_replica_that_runs_its_platform(cluster: Cluster) -> None:
+    settings = AlertSettings(default_feeds=())
+    slack_only = cluster.replica(0, settings, platforms=("slack",))
+    both = cluster.replica(1, settings, platforms=("slack", "discord"))
+    await cluster.stores[0].enqueue_delivery(Delivery("1:s", "discord", "42", Notice("Floods"), 1.0))
+    await cluster.stores[0].enqueue_delivery(Delivery("2:s", "slack", "C1", Notice("Floods"), 2.0))
+    assert await slack_only.deliver_pending() == 1, "its Slack alert only"
+    assert await slack_only.deliver_pending() == 0, "the Discord alert is not its to try"
+    assert await both.deliver_pending() == 1
+    assert [(d.key, d.platform, d.handed_over) for d in cluster.sink.delivered] == [
+        ("2:s", "slack", False),
+        ("1:s", "discord", False),
+    ], "posted once each, the Discord alert never claimed (and given up) by the Slack-only replica"
+
+
+class GatedPlatform(RecordingAdapter):
+    """Takes posts only once `posters` of them are under way at once (then `all_in` is set)."""
+
+    def __init__(self, posters: int) -> None:
+        super().__init__()
+        self.posters = posters
+        self.all_in = asyncio.Event()
+
+    async def deliver(self, delivery: Delivery) -> str:
+        self.posters -= 1
+        if self.posters == 0:
+            self.all_in.set()
+        await self.all_in.wait()
+        return await super().deliver(delivery)
+
+
+async def test_replicas_retrying_a_paused_channel_send_each_parked_alert_once(cluster: Cluster) -> None:
+    for n in (1, 2):
+        await cluster.stores[0].enqueue_delivery(
+            Delivery(f"{n}:s", "slack", "CGONE", Notice(f"alert {n}"), n)
+        )
+    await cluster.stores[0].park_channel("slack", "CGONE", "channel_not_found", cluster.clock.time())
+    platform = GatedPlatform(posters=2)
+    replicas = [
+        AlertWatcher(
+            cluster.stores[n],
+            cluster.fetcher,
+            cluster.briefer,
+            platform,
+            AlertSettings(default_feeds=()),
+            now=cluster.clock.time,
+            replica=f"replica-{n}",
+        )
+        for n in (0, 1)
+    ]
+    for replica in replicas:
+        await replica.refresh()  # both see the channel paused
+    # Both try the channel at once: each sends a parked alert of its own, the oldest one that is free.
+    resumed = await asyncio.wait_for(asyncio.gather(*(r.retry_parked() for r in replicas)), 30)
+    assert resumed == [1, 1]
+    assert sorted(d.key for d in platform.delivered) == ["1:s", "2:s"], "each parked alert sent once"
+    assert await cluster.stores[2].paused_channels() == {}
+    assert await cluster.stores[2].pending_deliveries() == []
+
+
+async def test_a_digest_goes_out_whole_even_when_another_replica_holds_some_of_its_parts(
+    cluster: Cluster,
+) -> None:
+    due = cluster.clock.time() + 3600
+
+    def part(n: int) -> Delivery:
+        briefing = Briefing(f"Story {n}", f"https://news.example/{n}", None, [f"Lead {n}."])
+        return Delivery(f"4:story-{n}", "slack", "C1", StoryAlert(4, "floods", briefing, digest_due=due), n)
+
+    replica = cluster.replica(0, AlertSettings(default_feeds=()))
+    await cluster.stores[0].enqueue_delivery(part(3))
+    # Another replica is in a delivery round of its own when the digest falls due: it holds the third part.
+    cluster.clock.advance(timedelta(hours=1, seconds=1))
+    [held] = await cluster.stores[2].claim_deliveries("other", now=cluster.clock.time(), seconds=60.0)
+    for n in (1, 2):
+        await cluster.stores[1].enqueue_delivery(part(n))
+    assert await replica.deliver_pending() == 0, "not sent in pieces"
+    await cluster.stores[2].release_deliveries([held.key], "other")  # its round ends
+    assert await replica.deliver_pending() == 1
+    [digest] = cluster.sink.delivered
+    assert isinstance(digest.content, Notice)
+    assert digest.content.text.startswith("Daily digest for `floods` (#4): 3 new stories")
+    assert await cluster.stores[2].pending_deliveries() == []
+
+
 async def test_a_replica_killed_mid_delivery_leaves_its_alerts_to_another_when_its_claim_expires(
     cluster: Cluster,
 ) -> None:
@@ -184,3 +272,39 @@ async def test_an_outlet_seen_while_another_replica_posts_the_alert_joins_the_po
     assert edited.content.also == (FLOOD_ELSEWHERE.link,), "the posted message is edited with the outlet"
     found = await cluster.stores[0].delivery(posting.key)
     assert found is not None and found[0].content.also == (FLOOD_ELSEWHERE.link,)
+
+
+async def test_an_outlet_seen_by_a_replica_without_the_alerts_platform_is_added_by_one_with_it(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds = FeedServer(page_server)
+    serving = {"main": [OLD], "other": [TENNIS]}
+    main = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving["main"]))
+    other = feeds.feed("/other.xml", lambda _n: rss20("Courier", serving["other"]))
+    settings = AlertSettings(default_feeds=(main, other))
+    await cluster.stores[0].add_subscription(
+        "discord", "42", "floods", created_by="U", created_at=0.0, digest=None
+    )
+    both = cluster.replica(0, settings, platforms=("slack", "discord"))
+    slack_only = cluster.replica(1, settings, platforms=("slack",))
+    for replica in (both, slack_only):
+        await replica.refresh()
+    await both.poll_due()  # the baselines
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving["main"] = [FLOOD, OLD]
+    await both.poll_due()
+    [posted] = cluster.sink.delivered
+    # The Slack-only replica polls the courier, another outlet of the story: it cannot edit a Discord message.
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving["other"] = [FLOOD_ELSEWHERE, TENNIS]
+    await slack_only.poll_due()
+    await slack_only.deliver_pending()
+    assert cluster.sink.updates == [], "not by a replica that does not run Discord"
+    found = await cluster.stores[2].delivery(posted.key)
+    assert found is not None and found[0].content.also == (FLOOD_ELSEWHERE.link,), "the outlet is kept"
+    await both.deliver_pending()
+    [(edited, ref)] = cluster.sink.updates
+    assert (edited.key, ref) == (posted.key, found[1]), "the posted message is edited by one that does"
+    assert edited.content.also == (FLOOD_ELSEWHERE.link,)
+    await both.deliver_pending()
+    assert len(cluster.sink.updates) == 1, "once"

@@ -46,6 +46,51 @@ async def test_a_queued_alert_is_claimed_by_one_replica_until_its_claim_expires(
     assert [d.handed_over for d in taken] == [True, True, False], "a may have posted k1 and k2, never k3"
 
 
+async def test_a_replica_claims_only_the_alerts_of_the_platforms_it_runs(store: Store, other: Store) -> None:
+    await store.enqueue_delivery(Delivery("s", "slack", "C1", Notice("to Slack"), 1.0))
+    await store.enqueue_delivery(Delivery("d", "discord", "42", Notice("to Discord"), 2.0))
+    slack_only = await store.claim_deliveries("c", now=10.0, seconds=60.0, platforms={"slack"})
+    assert [d.key for d in slack_only] == ["s"], "a Slack-only replica leaves the Discord alert alone"
+    assert await other.claim_deliveries("x", now=10.0, seconds=60.0, platforms=()) == []
+    both = await other.claim_deliveries("a", now=11.0, seconds=60.0, platforms=["slack", "discord"])
+    assert [(d.key, d.handed_over) for d in both] == [("d", False)], "never claimed by another before"
+
+
+async def test_a_parked_alert_is_claimed_for_its_retry_by_one_replica(store: Store, other: Store) -> None:
+    for n in range(2):
+        await store.enqueue_delivery(notice(f"k{n}", float(n)))
+    await store.park_channel("slack", "C1", "channel_not_found", 5.0)
+    assert await store.claim_deliveries("a", now=10.0, seconds=60.0) == [], "parked: not queued"
+    first = await store.claim_parked_delivery("slack", "C1", "a", now=10.0, seconds=60.0)
+    second = await other.claim_parked_delivery("slack", "C1", "b", now=10.0, seconds=60.0)
+    assert (first and first.key, second and second.key) == ("k0", "k1"), "the oldest one free"
+    assert await other.claim_parked_delivery("slack", "C1", "c", now=10.0, seconds=60.0) is None
+    await store.release_deliveries(["k0"], "a")  # refused again
+    again = await other.claim_parked_delivery("slack", "C1", "c", now=11.0, seconds=60.0)
+    assert again is not None and again.key == "k0" and again.handed_over, "a's try may have gone through"
+    assert await store.claim_parked_delivery("slack", "C2", "a", now=11.0, seconds=60.0) is None
+
+
+async def test_an_edit_owed_to_a_posted_alert_is_settled_only_for_the_content_it_showed(
+    store: Store, other: Store
+) -> None:
+    alert = StoryAlert(1, "floods", Briefing("Floods", "https://a.example/1", None, []))
+    await store.enqueue_delivery(Delivery("1:s", "discord", "42", alert, 1.0))
+    await store.mark_delivered("1:s", at=2.0, ref="m-1")
+    one = replace(alert, also=("https://b.example/1",))
+    assert await store.replace_delivery_content("1:s", one, revision=0, now=3.0, edit_owed=True)
+    assert await other.owed_edits(platforms=("slack",)) == []
+    [owed] = await other.owed_edits(platforms=("discord",))
+    assert (owed.delivery.content, owed.ref, owed.revision) == (one, "m-1", 1)
+    two = replace(one, also=(*one.also, "https://c.example/1"))
+    assert await store.replace_delivery_content("1:s", two, revision=1, now=4.0)  # edited by its maker
+    await other.settle_edit("1:s", owed.revision)
+    [again] = await other.owed_edits()
+    assert again.revision == 2, "changed while the owed edit was made: that edit may have undone it"
+    await other.settle_edit("1:s", again.revision)
+    assert await other.owed_edits() == []
+
+
 async def test_replicas_claiming_at_once_never_share_an_alert(store: Store, other: Store) -> None:
     for n in range(200):
         await store.enqueue_delivery(notice(f"k{n:03}", float(n)))

@@ -16,7 +16,7 @@ import functools
 import logging
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -97,6 +97,7 @@ class AlertWatcher:
         now: Callable[[], float] = time.time,  # epoch seconds
         poll_clock: Clock | None = None,
         replica: str | None = None,  # this process among those sharing the store: holds leases and claims
+        platforms: Collection[str] | None = None,  # those `sink` posts to (None: all): their alerts only
     ) -> None:
         self._store = store
         self._briefer = briefer
@@ -120,6 +121,8 @@ class AlertWatcher:
         self._read: OrderedDict[str, set[int]] = OrderedDict()
         self._zone = ZoneInfo(settings.timezone)
         self.replica = replica or new_replica_id()
+        # Another process sharing the store may run platforms this one does not: it claims their alerts.
+        self._platforms = None if platforms is None else frozenset(platforms)
         interval = timedelta(seconds=settings.poll_interval_seconds)
         self._poller = FeedPoller(
             functools.partial(fetch_feed, fetcher),
@@ -170,15 +173,23 @@ class AlertWatcher:
         and its other parked alerts are queued again. Returns how many channels resumed."""
         resumed = 0
         for platform, channel in list(self._paused):
-            parked = await self._store.parked_deliveries(platform, channel)
-            if parked:
+            if self._platforms is not None and platform not in self._platforms:
+                continue  # another process, one that runs the platform, tries it
+            # Claimed like any alert, so that two processes retrying the channel never send one alert twice.
+            parked = await self._store.claim_parked_delivery(
+                platform, channel, self.replica, now=self._now(), seconds=self._settings.claim_seconds
+            )
+            if parked is None and await self._store.parked_deliveries(platform, channel):
+                continue  # another process is trying them now
+            if parked is not None:
                 try:
-                    ref = await self._sink.deliver(parked[0])
+                    ref = await self._sink.deliver(parked)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    continue  # still refused, or the platform is down: try again later
-                await self._store.mark_delivered(parked[0].key, self._now(), ref)
+                except Exception:  # still refused, or the platform is down: try again later
+                    await self._store.release_deliveries([parked.key], self.replica)
+                    continue
+                await self._store.mark_delivered(parked.key, self._now(), ref)
             await self._store.resume_channel(platform, channel)
             log.info("alerts to %s:%s resumed: the platform takes them again", platform, channel)
             resumed += 1
@@ -393,20 +404,37 @@ class AlertWatcher:
                 await asyncio.sleep(EDIT_WAIT_SECONDS)
                 continue
             alert = replace(alert, also=(*alert.also, item.link))
+            owed = False  # the message must be edited by a process that runs its platform (_make_owed_edits)
             if found.delivered:
                 if found.ref is None:
                     return True  # posted by a platform that gave no reference: it cannot be edited
-                try:
-                    await self._sink.update(replace(delivery, content=alert), found.ref)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
+                if self._platforms is not None and delivery.platform not in self._platforms:
+                    owed = True
+                elif not await self._edit(replace(delivery, content=alert), found.ref):
                     return True
             if await self._store.replace_delivery_content(
-                key, alert, revision=found.revision, now=self._now()
+                key, alert, revision=found.revision, now=self._now(), edit_owed=owed
             ):
                 return True
+
+    async def _edit(self, delivery: Delivery, ref: str) -> bool:
+        """Edit the posted message `ref` to show the alert as it is now; False when that failed (logged)."""
+        try:
+            await self._sink.update(delivery, ref)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("could not add another source to alert %s", delivery.key, exc_info=True)
+            return False
+        return True
+
+    async def _make_owed_edits(self) -> None:
+        """Edit the posted alerts of this process's platforms to which another process, one that does not run
+        the platform, added an outlet. Tried once each, as an edit made here at once is."""
+        for owed in await self._store.owed_edits(self._platforms):
+            if owed.ref is not None:
+                await self._edit(owed.delivery, owed.ref)
+            await self._store.settle_edit(owed.delivery.key, owed.revision)
 
     # --- delivery -------------------------------------------------------------------------------------
 
@@ -420,7 +448,7 @@ class AlertWatcher:
             # Claimed, so that another process sharing the store does not post them too; the claims of
             # whatever is not delivered in this round are given up at its end.
             pending = await self._store.claim_deliveries(
-                self.replica, now=now, seconds=self._settings.claim_seconds
+                self.replica, now=now, seconds=self._settings.claim_seconds, platforms=self._platforms
             )
             ALERT_QUEUE_DEPTH.set(len(pending))
             ALERT_QUEUE_AGE.set(max((now - d.created_at for d in pending), default=0.0))
@@ -433,7 +461,12 @@ class AlertWatcher:
                         delivered += await self._send(delivery, [delivery])
                     elif alert.digest_due <= now:
                         digests[alert.subscription_id, alert.digest_due].append((delivery, alert))
+                incomplete = await self._held_elsewhere(digests, {d.key for d in pending})
                 for (subscription, due), parts in digests.items():
+                    if (subscription, due) in incomplete:
+                        log.info("digest %s of #%d: another process holds some of it; it goes out whole", due,
+                                 subscription)  # fmt: skip
+                        continue
                     first = parts[0][0]
                     text = digest_text([story for _, story in parts])
                     # One key per subscription and day: a replay after a crash is recognized like any alert.
@@ -444,7 +477,25 @@ class AlertWatcher:
             finally:
                 if pending:
                     await self._store.release_deliveries([d.key for d in pending], self.replica)
+            await self._make_owed_edits()
         return delivered
+
+    async def _held_elsewhere(
+        self, digests: dict[tuple[int, float], list[tuple[Delivery, StoryAlert]]], mine: set[str]
+    ) -> set[tuple[int, float]]:
+        """The due digests (subscription, due) some of whose parts this process did not claim: another process
+        claimed them in a round of its own, or queued them since. Sent in pieces they would be two messages;
+        left alone, their claims are given up at the end of the round and a later round takes them whole."""
+        if not digests:
+            return set()
+        return {
+            (alert.subscription_id, alert.digest_due)
+            for queued in await self._store.pending_deliveries()
+            if isinstance(alert := queued.content, StoryAlert)
+            and alert.digest_due is not None
+            and (alert.subscription_id, alert.digest_due) in digests
+            and queued.key not in mine
+        }
 
     async def _send(self, delivery: Delivery, covers: list[Delivery]) -> int:
         try:

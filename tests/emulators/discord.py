@@ -3,9 +3,9 @@
 Discord cannot be reached from CI, and hand-written payloads drift from what discord.py really parses, so
 tests run the real library against this emulator (facts in /work/shared/notes/platform-emulators.md).
 It serves one guild with a few text channels (or several guilds), records what the bot sends and edits, and
-drives events at the bot: messages, slash commands, message context-menu commands, 429s and a gateway
-RECONNECT (for RESUME). Posts with `enforce_nonce` are idempotent within a nonce window, as on Discord (set
-`clock` to age them).
+drives events at the bot: messages, slash commands, message context-menu commands, 429s, held answers and a
+gateway RECONNECT (for RESUME). Posts with `enforce_nonce` are idempotent within a nonce window, as on
+Discord (set `clock` to age them).
 
 Sharded as Discord is: each IDENTIFY names its shard [id, count] ([0, 1] when it names none), several gateway
 connections live at once, and a guild's events go only to the connections of its shard, (guild_id >> 22) %
@@ -163,6 +163,7 @@ class DiscordEmulator:
         self.interactions: dict[str, SentInteraction] = {}  # by token
         self._all_messages: dict[int, dict[str, Any]] = {}
         self._rate_limits: dict[str, tuple[int, float]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}  # (channel, nonce) -> message
         self.clock: Callable[[], float] = time.monotonic
         self.sessions: list[Session] = []  # in the order the bot identified them
@@ -203,6 +204,17 @@ class DiscordEmulator:
         """Answer the next `times` calls of `route` ("POST /channels/{id}/messages") with a 429."""
         method, template = route.split(" ", 1)
         self._rate_limits[route_key(method, template)] = (times, retry_after)
+
+    def hold(self, route: str) -> None:
+        """Carry out and record calls of `route` ("POST /channels/{id}/messages") but keep their answers back
+        until `release(route)` (a crash test kills the bot that is waiting for one)."""
+        method, template = route.split(" ", 1)
+        self._holds[route_key(method, template)] = asyncio.Event()
+
+    def release(self, route: str) -> None:
+        method, template = route.split(" ", 1)
+        if (gate := self._holds.pop(route_key(method, template), None)) is not None:
+            gate.set()
 
     def delete_message(self, message_id: int) -> None:
         """Someone deleted a message: it leaves `messages`, and later edits of it get 404."""
@@ -453,6 +465,8 @@ class DiscordEmulator:
         response = self._refusal(request, key) or await handler(request)
         self.log.append(LoggedRequest(key, request.path.removeprefix(API_PREFIX), response.status, body))
         self._notify()
+        if (gate := self._holds.get(key)) is not None:
+            await gate.wait()  # done and recorded; only the answer waits
         return response
 
     def _refusal(self, request: web.Request, key: str) -> web.Response | None:

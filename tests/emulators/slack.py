@@ -115,8 +115,12 @@ class SlackEmulator:
     responses: list[ResponseUrlPost] = field(default_factory=list)
     users: dict[str, SlackUser] = field(default_factory=dict)
     channels: dict[str, JsonDict] = field(default_factory=dict)
+    # Slack hands each envelope to one of an app's open connections: the newest (a reconnect's new socket
+    # takes over), or with `spread` each in turn (several replicas, each with its own connection).
+    spread: bool = False
 
     def __post_init__(self) -> None:
+        self._turns = itertools.count()
         self._counter = itertools.count(1)
         self._rate_limits: dict[str, _RateLimit] = {}
         self._holds: dict[str, asyncio.Event] = {}
@@ -488,7 +492,7 @@ class SlackEmulator:
         retry_attempt: int = 0,
         timeout: float = 3,  # noqa: ASYNC109
     ) -> Ack:
-        """Push an envelope on the newest connection and wait for its ack (Slack allows 3 seconds).
+        """Push an envelope on one connection (see `spread`) and wait for its ack (Slack allows 3 seconds).
 
         Send the same `payload` again (with `retry_attempt` > 0 for events, as Slack does after a late ack)
         to test that a retry is acked but not acted on; each envelope gets its own envelope_id.
@@ -505,7 +509,8 @@ class SlackEmulator:
         }
         if kind == "events_api":
             envelope.update(retry_attempt=retry_attempt, retry_reason="timeout" if retry_attempt else "")
-        await self._sockets[-1].send_json(envelope)
+        socket = self._sockets[next(self._turns) % len(self._sockets)] if self.spread else self._sockets[-1]
+        await socket.send_json(envelope)
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
