@@ -111,6 +111,12 @@ def tree_cpu(pid: int) -> float:
     return cpu_seconds(pid) + sum(tree_cpu(child) for child in children_of(pid))
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy (every process, ours and the other users')."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = Path("/proc/stat").read_text().split()[1:9]
+    return sum(int(f) for f in (user, nice, system, irq, softirq, steal)) / TICK
+
+
 # --- outbox claims and feed leases from separate processes ------------------------------------------------
 
 
@@ -443,10 +449,9 @@ async def postmaster_of(url: str) -> int | None:
     """The local PostgreSQL server's main process (the parent of a backend), for its CPU time."""
     conn = await asyncpg.connect(url)
     try:
-        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        fields = _stat(int(await conn.fetchval("SELECT pg_backend_pid()")))  # while the backend lives
     finally:
         await conn.close()
-    fields = _stat(backend)
     return None if fields is None else int(fields[1])
 
 
@@ -456,6 +461,7 @@ class CpuSnapshot:
     workers: list[float]
     postgres: float
     here: float
+    machine: float
 
     @classmethod
     def take(cls, bots: list[asyncio.subprocess.Process], postmaster: int | None) -> CpuSnapshot:
@@ -464,6 +470,7 @@ class CpuSnapshot:
             [sum(tree_cpu(child) for child in children_of(bot.pid)) for bot in bots],
             tree_cpu(postmaster) if postmaster else 0.0,
             time.process_time(),
+            machine_cpu(),
         )
 
     def since(self, before: CpuSnapshot) -> CpuSnapshot:
@@ -472,6 +479,7 @@ class CpuSnapshot:
             [a - b for a, b in zip(self.workers, before.workers, strict=True)],
             self.postgres - before.postgres,
             self.here - before.here,
+            self.machine - before.machine,
         )
 
 
@@ -545,7 +553,7 @@ async def run_setup(
                 await news.fetched_at_least(2)  # the first poll, the (empty) baseline, is done
             for n, batch in enumerate(rounds, 1):
                 before, published, wall = CpuSnapshot.take(bots, postmaster), time.monotonic(), time.time()
-                first_post = len(clock.times)
+                first_post, first_request = len(clock.times), len(page_server.requests)
                 news.publish(batch)
                 try:
                     await asyncio.wait_for(handled(url, len(batch), wall), WAIT)
@@ -556,8 +564,18 @@ async def run_setup(
                 seen = news.first_fetches_after(published)
                 counts = alert_counts(slack, batch)
                 posted = clock.times[first_post:]
+                pages = {story.url.removeprefix(page_server.base_url) for story in batch}
+                fetched = sum(1 for seen in page_server.requests[first_request:] if seen.path in pages)
                 row = round_row(
-                    setup, n, batch=batch, seen=seen, posted=posted, spent=spent, window=window, counts=counts
+                    setup,
+                    n,
+                    batch=batch,
+                    seen=seen,
+                    posted=posted,
+                    spent=spent,
+                    window=window,
+                    counts=counts,
+                    fetched=fetched,
                 )
                 rows.append(row)
                 print(rows[-1], flush=True)
@@ -581,6 +599,7 @@ def round_row(
     spent: CpuSnapshot,
     window: float,
     counts: Counter[tuple[str, str]],
+    fetched: int,
 ) -> str:
     start, last = min(seen), max(posted)
     seconds = last - start
@@ -590,19 +609,19 @@ def round_row(
     replicas = " + ".join(f"{m:.1f}/{w:.1f}" for m, w in zip(spent.mains, spent.workers, strict=True))
     busy = sum(spent.mains) + sum(spent.workers) + spent.postgres + spent.here
     return (
-        f"| {setup.name} | {n} | {len(batch)} | {alerted} | {alerts} | {twice} | {seconds:.1f} | "
+        f"| {setup.name} | {n} | {len(batch)} | {alerted} | {fetched} | {alerts} | {twice} | {seconds:.1f} | "
         f"{alerts / seconds:.1f} | {len(batch) / seconds:.2f} | {min(posted) - start:.1f} | "
         f"{max(seen) - start:.1f} | {replicas} | {spent.postgres:.1f} | {spent.here:.1f} | "
-        f"{busy / window:.2f} | {load()} |"
+        f"{busy / window:.2f} | {spent.machine / window:.2f} | {load()} |"
     )
 
 
 async def alerts_report(count: int, rounds: int) -> str:
     lines = [
-        "| setup | round | stories | alerted | alerts | (channel, story) twice | seconds | alerts/s | "
-        "stories/s | first alert s | polls spread s | CPU s per replica, main/worker | PostgreSQL CPU s | "
-        "emulators CPU s | cores busy | load |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "| setup | round | stories | alerted | pages fetched | alerts | (channel, story) twice | seconds | "
+        "alerts/s | stories/s | first alert s | polls spread s | CPU s per replica, main/worker | "
+        "PostgreSQL CPU s | emulators CPU s | cores busy | machine's cores busy | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     page_server = PageServer(loopback_host())
     await page_server.start()
@@ -631,12 +650,13 @@ async def alerts_report(count: int, rounds: int) -> str:
             f"interval) and the Slack emulator; {len(CHANNELS)} channels each follow the same {FEEDS} "
             f"feeds with the topic `harbour`; each round, {count} new stories (CNN/DM articles as ~60 KB "
             "pages, titled 'Harbour: ...') appear on the feeds at once; a story gets an alert in each "
-            "channel unless judged the same as one alerted before (*alerted*: the stories that did). "
+            "channel unless judged the same as one alerted before (*alerted*: the stories that did; "
+            "*pages fetched*: GETs of the stories' pages, one per briefing made). "
             "*seconds*: from the first poll that serves the new "
             "stories to the last alert Slack takes; *polls spread*: until the last feed's first poll saw "
             "them. CPU seconds from the publication to the end: each replica's main process / its "
             "briefing worker(s), PostgreSQL's processes, and this process (Slack emulator, page server); "
-            "*cores busy*: their sum over that time.",
+            "*cores busy*: their sum over that time; *machine's*: every process's, other users' included.",
             "",
             *lines,
         ]
