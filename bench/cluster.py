@@ -1,7 +1,7 @@
 """Several replicas on one store (issue 15): alerts per second end to end, outbox claims, feed leases.
 
-    .venv/bin/python bench/cluster.py alerts [--stories 48] [--rounds 2] [--out bench/results/cluster.md]
-    .venv/bin/python bench/cluster.py claims [--alerts 5000] [--out bench/results/cluster.md]
+    .venv/bin/python bench/cluster.py alerts [--stories 96] [--rounds 2] [--interval 3] [--out FILE]
+    .venv/bin/python bench/cluster.py claims [--alerts 5000] [--ticks 100] [--feeds 20] [--out FILE]
 
 `alerts`: real `briefbot run` replicas (1, 2, 3 on PostgreSQL; 1 on SQLite as the reference; 1 replica with 2
 briefing workers for comparison) against the Slack emulator, with feeds and CNN/DM news pages (bench/pages.py)
@@ -36,7 +36,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
@@ -360,6 +360,7 @@ class Setup:
     engine: str
     replicas: int
     workers: int  # briefing worker processes per replica
+    interval: float = 3.0  # seconds between polls of a feed (and a feed lease's length), as test_cluster's
 
     @property
     def name(self) -> str:
@@ -376,7 +377,6 @@ SETUPS = (
 )
 FEEDS = 8
 CHANNELS = ("C0HARBOUR", "C0PORT", "C0DOCKS")  # each follows every feed with the topic "harbour"
-INTERVAL = 3.0  # seconds between polls of a feed, as in tests/test_cluster.py
 WAIT = 300.0  # per phase; a phase that takes longer fails the run rather than hangs
 
 
@@ -484,13 +484,13 @@ class CpuSnapshot:
 
 
 def write_config(
-    path: Path, store_url: str, page_server: PageServer, slack: SlackEmulator, workers: int
+    path: Path, store_url: str, page_server: PageServer, slack: SlackEmulator, setup: Setup
 ) -> Path:
     path.write_text(
         f'[fetch]\nallow_private_networks = ["{page_server.network}"]\n'
         f'[store]\nurl = "{store_url}"\n'
-        f"[alerts]\ndefault_feeds = []\npoll_interval_seconds = {INTERVAL}\nretry_seconds = 0.5\n"
-        f"[briefing]\nworkers = {workers}\n"
+        f"[alerts]\ndefault_feeds = []\npoll_interval_seconds = {setup.interval}\nretry_seconds = 0.5\n"
+        f"[briefing]\nworkers = {setup.workers}\n"
         f'[slack]\napi_base_url = "{slack.base_url}"\n'
     )
     return path
@@ -542,7 +542,7 @@ async def run_setup(
         clock = PostClock(slack)
         news = Newsroom(FeedServer(page_server), uuid.uuid4().hex[:8])
         await subscribe(url, news)
-        config = write_config(directory / "config.toml", url, page_server, slack, setup.workers)
+        config = write_config(directory / "config.toml", url, page_server, slack, setup)
         logs = [directory / f"replica-{n}.log" for n in range(setup.replicas)]
         postmaster = await postmaster_of(url) if setup.engine == "PostgreSQL" else None
         bots = [await start_slack_bot(config, slack, log) for log in logs]
@@ -616,7 +616,7 @@ def round_row(
     )
 
 
-async def alerts_report(count: int, rounds: int) -> str:
+async def alerts_report(count: int, rounds: int, interval: float) -> str:
     lines = [
         "| setup | round | stories | alerted | pages fetched | alerts | (channel, story) twice | seconds | "
         "alerts/s | stories/s | first alert s | polls spread s | CPU s per replica, main/worker | "
@@ -629,7 +629,7 @@ async def alerts_report(count: int, rounds: int) -> str:
         every = stories(page_server, count * rounds)
         batches = [every[r * count : (r + 1) * count] for r in range(rounds)]
         with tempfile.TemporaryDirectory() as directory, postgres_server() as server:
-            for setup in SETUPS:
+            for setup in (replace(setup, interval=interval) for setup in SETUPS):
                 where = Path(directory) / setup.name.replace(" ", "").replace(",", "-")
                 where.mkdir()
                 if setup.engine == "SQLite":
@@ -645,10 +645,11 @@ async def alerts_report(count: int, rounds: int) -> str:
         [
             f"## Alerts end to end, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
             "",
-            f"`.venv/bin/python bench/cluster.py alerts --stories {count} --rounds {rounds}` at commit "
-            f"{commit()}, {os.cpu_count()} cores. Real `briefbot run` replicas ({INTERVAL:.0f} s poll "
-            f"interval) and the Slack emulator; {len(CHANNELS)} channels each follow the same {FEEDS} "
-            f"feeds with the topic `harbour`; each round, {count} new stories (CNN/DM articles as ~60 KB "
+            f"`.venv/bin/python bench/cluster.py alerts --stories {count} --rounds {rounds} --interval "
+            f"{interval:g}` at commit {commit()}, {os.cpu_count()} cores. Real `briefbot run` replicas "
+            f"({interval:g} s poll interval, so feed leases of {interval:g} s) and the Slack emulator; "
+            f"{len(CHANNELS)} channels each follow the same {FEEDS} feeds with the topic `harbour`; each "
+            f"round, {count} new stories (CNN/DM articles as ~60 KB "
             "pages, titled 'Harbour: ...') appear on the feeds at once; a story gets an alert in each "
             "channel unless judged the same as one alerted before (*alerted*: the stories that did; "
             "*pages fetched*: GETs of the stories' pages, one per briefing made). "
@@ -669,6 +670,7 @@ def main() -> None:
     alerts = commands.add_parser("alerts", help="alerts/s end to end with 1, 2, 3 replicas")
     alerts.add_argument("--stories", type=int, default=96, help="new stories per round")
     alerts.add_argument("--rounds", type=int, default=2)
+    alerts.add_argument("--interval", type=float, default=3.0, help="seconds between polls of a feed")
     claims = commands.add_parser("claims", help="outbox claims and feed leases from 1, 2, 4 processes")
     claims.add_argument("--alerts", type=int, default=5000)
     claims.add_argument("--ticks", type=int, default=100)
@@ -678,7 +680,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     if args.command == "alerts":
-        report = asyncio.run(alerts_report(args.stories, args.rounds))
+        report = asyncio.run(alerts_report(args.stories, args.rounds, args.interval))
     else:
         report = asyncio.run(claims_report(args.alerts, args.ticks, args.feeds))
     report += f"\n\nLoad average at the end: {load()}; {time.time() - started:.0f} s in all."
