@@ -101,7 +101,7 @@ async def run_bot(settings: Settings, env: Mapping[str, str]) -> int:
 
         async with contextlib.AsyncExitStack() as ops:
             if (address := settings.ops.address) is not None:
-                await ops.enter_async_context(serving(address, healthy))
+                await ops.enter_async_context(serving(address, healthy, store))
             # The bot stops when asked to, or when every adapter has ended (the console at end of input).
             stopper = asyncio.create_task(stop.wait())
             ended: asyncio.Future[Any] = asyncio.gather(*runs, return_exceptions=True)

@@ -35,8 +35,10 @@ ALERT_DELIVERIES = Counter(
     ["platform", "outcome"],
     registry=REGISTRY,
 )
+# The queue is the store's, shared by every replica: bot.ops reads both from it on each scrape.
 ALERT_QUEUE_DEPTH = Gauge(
-    "briefbot_alert_queue_depth", "Topic alerts queued and not delivered yet (parked ones excluded)",
+    "briefbot_alert_queue_depth",
+    "Topic alerts queued and not delivered yet, by any replica sharing the store (parked ones excluded)",
     registry=REGISTRY,
 )  # fmt: skip
 ALERT_QUEUE_AGE = Gauge(

@@ -693,6 +693,15 @@ class Store:
         """Drop replicas not seen since `before` (stopped or dead long ago); how many went."""
         return await self._db.execute("DELETE FROM replicas WHERE seen_at < ?", (before,))
 
+    async def alert_queue(self) -> AlertQueue:
+        """The whole alert queue, every process's claims included: how many alerts wait (parked ones
+        excluded) and when the oldest was queued. One indexed read (outbox_pending), for a metrics scrape."""
+        row = await self._one(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE delivered_at IS NULL AND parked_at IS NULL"
+        )
+        count, oldest = row if row is not None else (0, None)
+        return AlertQueue(int(count), None if oldest is None else float(oldest))
+
     async def delivery(self, key: str) -> tuple[Delivery, str | None, bool] | None:
         """One alert by key: (delivery, the platform's reference once posted, whether it was delivered)."""
         row = await self._one(
@@ -855,6 +864,12 @@ class Replica:
     id: str
     started_at: float
     seen_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQueue:
+    depth: int  # alerts queued and not delivered, parked ones excluded
+    oldest_created_at: float | None  # None when the queue is empty
 
 
 @dataclass(frozen=True, slots=True)

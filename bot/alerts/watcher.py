@@ -36,7 +36,7 @@ from bot.chat.model import Notice
 from bot.config import AlertSettings
 from bot.errors import BriefError
 from bot.fetch import Fetcher
-from bot.metrics import ALERT_DELIVERIES, ALERT_QUEUE_AGE, ALERT_QUEUE_DEPTH
+from bot.metrics import ALERT_DELIVERIES
 from bot.models import Briefing
 from bot.replica import new_replica_id
 from bot.store import Store, StoredStory
@@ -450,8 +450,6 @@ class AlertWatcher:
             pending = await self._store.claim_deliveries(
                 self.replica, now=now, seconds=self._settings.claim_seconds, platforms=self._platforms
             )
-            ALERT_QUEUE_DEPTH.set(len(pending))
-            ALERT_QUEUE_AGE.set(max((now - d.created_at for d in pending), default=0.0))
             try:
                 for delivery in pending:
                     if (delivery.platform, delivery.channel) in self._refused_now:
