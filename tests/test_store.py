@@ -77,6 +77,23 @@ async def test_processes_migrating_at_once_migrate_once(store_url: str) -> None:
             await opened.close()
 
 
+async def test_an_sqlite_file_another_process_is_writing_opens_once_that_write_ends(tmp_path: Path) -> None:
+    """Switching a new file to WAL while another process writes to it fails at once ("database is locked",
+    SQLite skips its busy handler there): two replicas creating one store together hit it in CI."""
+    path = tmp_path / "shared.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE theirs (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO theirs VALUES (1)")
+    opening = asyncio.create_task(Store.open(f"sqlite:///{path}", migrate=True))
+    await asyncio.sleep(0.3)
+    assert not opening.done(), "it waits for the other process's write"
+    other.execute("COMMIT")
+    other.close()
+    async with await opening as store:
+        assert store.schema_version == len(MIGRATIONS)
+
+
 async def test_a_transaction_commits_all_or_nothing(store: Store) -> None:
     async with store.database.transaction() as tx:
         await tx.execute("INSERT INTO paused_channels VALUES ('slack', 'C1', 'gone', 1.0)")

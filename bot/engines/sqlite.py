@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, Self
@@ -14,6 +15,23 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.engines.base import DatabaseError, IntegrityError, Row, StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+async def _switch_to_wal(conn: aiosqlite.Connection) -> None:
+    """`PRAGMA journal_mode=WAL`, waiting like busy_timeout: SQLite answers "database is locked" at once,
+    without its busy handler, while another process writes to a file not yet in WAL mode (two replicas
+    creating one store together)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 @contextmanager
@@ -70,8 +88,8 @@ class SQLiteDatabase:
         try:
             # First: even switching to WAL waits for another process's write (a migration may take seconds
             # on a loaded machine) this long before it fails.
-            await conn.execute("PRAGMA busy_timeout=30000")
-            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await _switch_to_wal(conn)
             await conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process kills
         except sqlite3.Error as error:
             await conn.close()
