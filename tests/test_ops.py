@@ -3,6 +3,7 @@
 another replica has claimed: the queue metrics are the whole cluster's, read from the store."""
 
 import asyncio
+import math
 import signal
 import socket
 import time
@@ -94,6 +95,19 @@ async def test_the_queue_metrics_count_every_replicas_alerts_from_the_store(stor
     assert queued[QUEUE_DEPTH] == 2
     assert before - (now - 100.0) <= queued[QUEUE_AGE] <= after - (now - 100.0)
     assert (emptied[QUEUE_DEPTH], emptied[QUEUE_AGE]) == (0, 0)
+
+
+async def test_a_scrape_says_the_queue_is_unknown_when_the_store_does_not_answer(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    await store.enqueue_delivery(alert("a", "C1", time.time()))
+    async with TestClient(TestServer(ops_app(dict, store))) as client:
+        before = samples(await (await client.get("/metrics")).text())
+        await store.close()  # as if the database went away
+        response = await client.get("/metrics")
+        after = samples(await response.text())
+    assert before[QUEUE_DEPTH] == 1
+    assert response.status == 200, "the rest of the scrape is still served"
+    assert math.isnan(after[QUEUE_DEPTH]) and math.isnan(after[QUEUE_AGE]), "not the last value read"
 
 
 async def test_the_running_bot_counts_what_it_does(
