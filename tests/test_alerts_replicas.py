@@ -3,6 +3,7 @@ Store connection, polling a local feed server with the real fetcher. Each feed i
 across them, a story seen by two is one story, and each queued alert is posted by one of them."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -86,6 +87,93 @@ async def test_each_feed_is_fetched_once_per_interval_across_replicas(
     cluster.clock.advance(INTERVAL / 2)
     await all_poll()
     assert feeds.stats["/main.xml"].fetches == 4, "the dead replica's feed moved on, fetched once"
+
+
+class SteppedBriefer(FakeBriefer):
+    """Each briefing waits for a step of its own: `step()` lets the oldest waiting one finish."""
+
+    def __init__(self) -> None:
+        super().__init__(flood_briefing)
+        self.steps: asyncio.Queue[None] = asyncio.Queue()
+
+    async def brief_url(self, url: str) -> Briefing:
+        briefing = await super().brief_url(url)
+        await self.steps.get()
+        return briefing
+
+
+async def test_a_feed_whose_new_items_take_longer_than_a_lease_to_brief_is_not_polled_again_meanwhile(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds = FeedServer(page_server)
+    serving = [OLD]
+    url = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving))
+    settings = AlertSettings(default_feeds=(url,))
+    await cluster.stores[0].add_subscription(
+        "slack", "C1", "floods", created_by="U", created_at=0.0, digest=None
+    )
+    briefer = SteppedBriefer()
+    cluster.briefer = briefer
+    first, second = cluster.replica(0, settings), cluster.replica(1, settings)
+    for replica in (first, second):
+        await replica.refresh()
+    await first.poll_due()  # the baseline
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving[:0] = [FLOOD, TENNIS]  # two new stories, each a slow briefing
+
+    polling = asyncio.create_task(first.poll_due())
+    await briefer.wait_for_calls(1)
+    cluster.clock.advance(INTERVAL * 0.6)
+    briefer.steps.put_nowait(None)  # the first story briefed: the lease is renewed from here
+    await briefer.wait_for_calls(2)
+    cluster.clock.advance(INTERVAL * 0.6)  # the lease taken at the poll's start has run out by now
+    other = asyncio.create_task(second.poll_due())
+    while not other.done() and feeds.stats["/main.xml"].fetches == 2:  # noqa: ASYNC110 - polled, not timed
+        await asyncio.sleep(0.01)
+    other.cancel()  # (were it fetching, its briefings would wait for steps)
+    assert feeds.stats["/main.xml"].fetches == 2, "the feed is still being handled: not polled again"
+    briefer.steps.put_nowait(None)
+    await polling
+    assert briefer.urls == [FLOOD.link, TENNIS.link], "each new story briefed once, by one replica"
+
+    cluster.clock.advance(INTERVAL * 1.2)
+    await asyncio.gather(first.poll_due(), second.poll_due())
+    assert feeds.stats["/main.xml"].fetches == 3, "the next interval's poll, by one of them"
+    assert len(briefer.urls) == 2, "nothing new to brief"
+
+
+async def test_the_items_a_replica_handled_before_it_died_are_not_briefed_again(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds = FeedServer(page_server)
+    serving = [OLD]
+    url = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving))
+    settings = AlertSettings(default_feeds=(url,))
+    await cluster.stores[0].add_subscription(
+        "slack", "C1", "floods", created_by="U", created_at=0.0, digest=None
+    )
+    briefer = SteppedBriefer()
+    cluster.briefer = briefer
+    first, second = cluster.replica(0, settings), cluster.replica(1, settings)
+    for replica in (first, second):
+        await replica.refresh()
+    await first.poll_due()  # the baseline
+    cluster.clock.advance(INTERVAL * 1.2)
+    serving[:0] = [FLOOD, TENNIS]
+
+    polling = asyncio.create_task(first.poll_due())
+    await briefer.wait_for_calls(1)
+    briefer.steps.put_nowait(None)
+    await briefer.wait_for_calls(2)
+    polling.cancel()  # the first replica dies while briefing the second story
+    with contextlib.suppress(asyncio.CancelledError):
+        await polling
+    cluster.clock.advance(INTERVAL * 1.2)  # its lease has run out
+    for _ in range(2):
+        briefer.steps.put_nowait(None)
+    await second.poll_due()
+    assert briefer.urls == [FLOOD.link, TENNIS.link, TENNIS.link], "only the story it had not finished"
+    assert [alert.key.split(":")[0] for alert in cluster.sink.delivered] == ["1"], "the flood, posted once"
 
 
 async def test_a_story_another_replica_recorded_after_start_is_the_same_story(

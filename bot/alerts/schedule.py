@@ -314,6 +314,17 @@ class FeedPoller:
             except Exception:  # it expires by itself
                 log.warning("feed %s: could not release its lease", url, exc_info=True)
 
+    async def keep_lease(self, url: str) -> None:
+        """Extend this process's lease on a feed it is handling: briefing its new items can outlast the lease,
+        and another process would then poll the feed and brief them again (alert keys keep the posts single,
+        not the work)."""
+        if self._leases is None:
+            return
+        try:
+            await self._leases.acquire(url, self._clock.now())
+        except Exception:  # it runs out by itself; at worst another process briefs an item again
+            log.warning("feed %s: could not renew its lease", url, exc_info=True)
+
     def _postpone(self, url: str) -> None:
         if url in self._states:
             delay = min(self._lease_time, timedelta(seconds=self._max_sleep))

@@ -265,8 +265,14 @@ class AlertWatcher:
         known = await self._store.first_seen(url, keys)
         readers = self._readers.get(url, set())
         for item in items:
-            if item.key not in known and await self._process(item, readers, now):
+            if item.key in known:
+                continue
+            if await self._process(item, readers, now):
                 await self.deliver_pending()  # each alert leaves as soon as it is queued
+            # Seen once its alerts are queued, and the feed's lease renewed: a process that polls the feed
+            # after a long run of briefings (this one's lease run out, or this one killed) skips this item.
+            await self._store.mark_seen(url, [item.key], now)
+            await self._poller.keep_lease(url)
         await self._store.mark_seen(url, keys, now)
 
     async def _process(self, item: FeedItem, readers: set[tuple[str, str]], now: float) -> bool:
