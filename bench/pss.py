@@ -4,6 +4,7 @@ in every process."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def tree_pss_mb(pid: int) -> tuple[float, dict[str, float]]:
             key = f"{name} {n}"
         by[key] = mb
     return sum(by.values()), by
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by `pid` and its living descendants."""
+    return _cpu_ticks(tree(pid)) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_ticks(pids: list[int]) -> int:

@@ -1,6 +1,8 @@
 """Issue 16's comparison table: briefbot against newspaper4k on the same pages, each system in its own
 process, rounds interleaved and ratios paired within a round (the 2 cores are shared, so absolute numbers
-drift); plus the bot's PSS at rest and `briefbot brief`'s start-to-briefing time.
+drift); plus the bot's PSS at rest and `briefbot brief`'s start-to-briefing time. Wall time on a shared
+machine moves with the other work on it, so each system's CPU time per article is given too (briefbot's
+summed over its process tree from /proc): the per-core comparison that load does not skew.
 
     .venv-bench/bin/python bench/versus.py [--rounds 2]  # writes results/versus.md, bench/README.md's table
 
@@ -32,13 +34,14 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 from pages import DATA, typical_pages  # noqa: E402
-from pss import tree_pss_mb, wait_until_idle  # noqa: E402
+from pss import tree_cpu_s, tree_pss_mb, wait_until_idle  # noqa: E402
 
 BIN = Path(sys.executable).parent
 BRIEFBOT = str(BIN / "briefbot")
 RESULTS = BENCH / "results" / "versus.md"
 README = BENCH / "README.md"
 PAGES = 300
+WARM_UP = 5  # pages the peers brief before they are timed
 START, END = "<!-- versus:start -->", "<!-- versus:end -->"
 
 
@@ -51,13 +54,15 @@ def load_pages(count: int) -> list[dict[str, str]]:
 
 
 def _time_each(pages: list[dict[str, str]], one: Callable[[dict[str, str]], object]) -> None:
-    """Warm up on a few pages, then time one pass over all; prints JSON for the parent."""
-    for page in pages[:5]:
+    """Warm up on a few pages, then time one pass over all (wall and this process's CPU time); prints JSON
+    for the parent."""
+    for page in pages[:WARM_UP]:
         one(page)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for page in pages:
         one(page)
-    print(json.dumps({"articles_per_s": len(pages) / (time.perf_counter() - started)}))
+    cpu_ms = (time.process_time() - cpu) * 1000 / len(pages)
+    print(json.dumps({"articles_per_s": len(pages) / (time.perf_counter() - started), "cpu_ms": cpu_ms}))
 
 
 def newspaper_worker(pages: list[dict[str, str]]) -> None:
@@ -102,16 +107,21 @@ def naive_worker(pages: list[dict[str, str]]) -> None:
     _time_each(pages, one)
 
 
-def peer_rate(path: str, peer: str) -> float:
-    out = subprocess.run(
-        [sys.executable, __file__, "--peer", peer, path], capture_output=True, text=True, check=True
-    ).stdout
-    return float(json.loads(out)["articles_per_s"])
+def peer_rate(path: str, peer: str) -> tuple[float, float]:
+    """Articles/s and CPU ms per article of a peer, in a process of its own."""
+    out = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--peer", peer, path], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    return float(out["articles_per_s"]), float(out["cpu_ms"])
 
 
-def briefbot_rate(briefbot: str, path: str, workers: int, count: int) -> float:
+def briefbot_rate(briefbot: str, path: str, workers: int, count: int) -> tuple[float, float]:
     """Steady state of `briefbot batch`: output lines per second from the first line to the last, so
-    start-up (imports, model load) is left out as it is for newspaper4k."""
+    start-up (imports, model load) is left out as it is for newspaper4k; and CPU ms per article over the
+    same stretch, summed over its process tree (parent, forkserver, workers), read from /proc as the first
+    and the last line arrive."""
     with Path(path).open("rb") as stdin:
         process = subprocess.Popen(
             [briefbot, "batch", "--workers", str(workers)],
@@ -120,10 +130,14 @@ def briefbot_rate(briefbot: str, path: str, workers: int, count: int) -> float:
             stderr=subprocess.DEVNULL,
         )
         assert process.stdout
-        stamps = [time.perf_counter() for _ in process.stdout]
+        stamps, cpu = [], []
+        for _ in process.stdout:
+            stamps.append(time.perf_counter())
+            if len(stamps) in (1, count):
+                cpu.append(tree_cpu_s(process.pid))
     if process.wait() != 0 or len(stamps) != count:
         raise RuntimeError(f"briefbot batch failed: {len(stamps)}/{count} lines")
-    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    return (count - 1) / (stamps[-1] - stamps[0]), (cpu[-1] - cpu[0]) * 1000 / (count - 1)
 
 
 def brief_seconds(briefbot: str, runs: int = 5) -> float:
@@ -162,27 +176,41 @@ def pss_at_rest(briefbot: str) -> tuple[float, dict[str, float]]:
 SYSTEMS = ("newspaper", "naive", "w1", "w2")
 
 
-def measure(rounds: int, count: int, before: str | None) -> dict[str, list[float]]:
-    """Articles/s of every system in every round; the order flips each round so drift evens out."""
-    pages = load_pages(count)
-    systems = (*SYSTEMS, "w1 before", "w2 before") if before else SYSTEMS
-    found: dict[str, list[float]] = {system: [] for system in systems}
+def _write_rows(pages: list[dict[str, str]]) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as rows:
         for page in pages:
             rows.write(json.dumps(page, ensure_ascii=False) + "\n")
+    return rows.name
+
+
+def measure(
+    rounds: int, count: int, before: str | None
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Articles/s and CPU ms per article of every system in every round; the order flips each round so
+    drift evens out."""
+    pages = load_pages(count)
+    systems = (*SYSTEMS, "w1 before", "w2 before") if before else SYSTEMS
+    found: dict[str, list[float]] = {system: [] for system in systems}
+    cpu_ms: dict[str, list[float]] = {system: [] for system in systems}
+    path = _write_rows(pages)
     try:
         for round_no in range(rounds):
             for system in systems if round_no % 2 == 0 else systems[::-1]:
                 if system.startswith("w"):
                     briefbot = before if before and system.endswith("before") else BRIEFBOT
-                    rate = briefbot_rate(briefbot, rows.name, int(system[1]), len(pages))
+                    rate, cpu = briefbot_rate(briefbot, path, int(system[1]), len(pages))
                 else:
-                    rate = peer_rate(rows.name, system)
+                    rate, cpu = peer_rate(path, system)
                 found[system].append(rate)
-                print(f"round {round_no + 1}: {system} {rate:.1f} articles/s", file=sys.stderr, flush=True)
+                cpu_ms[system].append(cpu)
+                print(
+                    f"round {round_no + 1}: {system} {rate:.1f} articles/s, {cpu:.1f} CPU ms/article",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
-        Path(rows.name).unlink()
-    return found
+        Path(path).unlink()
+    return found, cpu_ms
 
 
 def _git(*args: str, briefbot: str = BRIEFBOT) -> str:
@@ -193,9 +221,17 @@ def _git(*args: str, briefbot: str = BRIEFBOT) -> str:
 
 
 def report(
-    rates: dict[str, list[float]], pss: tuple[float, dict[str, float]], brief_s: float, pages: int
+    rates: dict[str, list[float]],
+    cpu_ms: dict[str, list[float]],
+    pss: tuple[float, dict[str, float]],
+    brief_s: float,
+    pages: int,
 ) -> str:
     med = statistics.median
+
+    def cpu_against_newspaper(system: str) -> float:
+        """Median over rounds of the system's CPU time per article over newspaper4k's in the same round."""
+        return med([c / n for c, n in zip(cpu_ms[system], cpu_ms["newspaper"], strict=True)])
 
     def against_newspaper(system: str) -> float:
         """Median over rounds of the system's articles/s over newspaper4k's in the same round."""
@@ -208,7 +244,9 @@ def report(
     total, by_process = pss
     dirty = " (dirty tree)" if _git("status", "--porcelain", "bot") else ""
     rounds = "; ".join(
-        ", ".join(f"{system} {values[n]:.1f}" for system, values in rates.items())
+        ", ".join(
+            f"{system} {values[n]:.1f} ({cpu_ms[system][n]:.0f} ms)" for system, values in rates.items()
+        )
         for n in range(len(rates["w1"]))
     )
     return "\n".join(
@@ -226,20 +264,28 @@ def report(
             f"{med(rates['newspaper']):.1f}, one process | {med(rates['naive']):.1f}, one process |",
             f"| time per article, per core (goal: briefbot ≤ 1.0) | {time_against_newspaper('w1'):.2f}× "
             f"newspaper4k | 1.0 | {time_against_newspaper('naive'):.2f}× |",
+            f"| CPU time per article, ms (briefbot: all its processes, first output line to last) | "
+            f"{med(cpu_ms['w1']):.1f} with 1 worker ({cpu_against_newspaper('w1'):.2f}× newspaper4k), "
+            f"{med(cpu_ms['w2']):.1f} with 2 | {med(cpu_ms['newspaper']):.1f} | {med(cpu_ms['naive']):.1f} |",
             f"| articles/s on both cores, against newspaper4k's (goal ≥ 1.8) | "
             f"{against_newspaper('w2'):.2f}× | 1.0 | |",
             f"| `briefbot run` at rest, PSS over its process tree (goal ≤ 300 MB) | {total:.0f} MB | | |",
             f"| `briefbot brief examples/harbour_tunnel.html`, wall, median of 5 (goal ≤ 1.5 s) | "
             f"{brief_s:.2f} s | | |",
             "",
-            f"Rounds (articles/s): {rounds}. PSS by process: "
+            f"Rounds (articles/s, CPU ms per article): {rounds}. PSS by process: "
             + ", ".join(f"{name} {mb:.0f} MB" for name, mb in by_process.items())
             + ".",
         ]
     )
 
 
-def before_after(rates: dict[str, list[float]], before: str, now: tuple[tuple[float, Any], float]) -> str:
+def before_after(
+    rates: dict[str, list[float]],
+    cpu_ms: dict[str, list[float]],
+    before: str,
+    now: tuple[tuple[float, Any], float],
+) -> str:
     """The same measures for another checkout's briefbot, interleaved in the same rounds."""
     med = statistics.median
     (pss_now, _), brief_now = now
@@ -262,6 +308,9 @@ def before_after(rates: dict[str, list[float]], before: str, now: tuple[tuple[fl
             f"{med(rates['w2 before']):.1f} | {med(rates['w1']):.1f} / {med(rates['w2']):.1f} |",
             f"| time per article per core, against newspaper4k | {per_core('w1 before'):.2f}× | "
             f"{per_core('w1'):.2f}× |",
+            f"| CPU ms per article, `--workers 1` (paired after/before: "
+            f"{med([a / b for a, b in zip(cpu_ms['w1'], cpu_ms['w1 before'], strict=True)]):.2f}×) | "
+            f"{med(cpu_ms['w1 before']):.1f} | {med(cpu_ms['w1']):.1f} |",
             f"| both cores, articles/s against newspaper4k's | {both_cores('w2 before'):.2f}× | "
             f"{both_cores('w2'):.2f}× |",
             f"| `briefbot run` at rest, PSS | {pss_before:.0f} MB | {pss_now:.0f} MB |",
@@ -296,11 +345,11 @@ def main() -> None:
         pages = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
         {"newspaper": newspaper_worker, "naive": naive_worker}[system](pages)
         return
-    rates = measure(args.rounds, args.pages, args.before)
+    rates, cpu_ms = measure(args.rounds, args.pages, args.before)
     pss, brief_s = pss_at_rest(BRIEFBOT), brief_seconds(BRIEFBOT)
-    table = report(rates, pss, brief_s, args.pages)
+    table = report(rates, cpu_ms, pss, brief_s, args.pages)
     if args.before:
-        table += "\n\n" + before_after(rates, args.before, (pss, brief_s))
+        table += "\n\n" + before_after(rates, cpu_ms, args.before, (pss, brief_s))
     print(table)
     if not args.no_write:
         RESULTS.write_text(f"# briefbot against newspaper4k\n\n{table}\n", encoding="utf-8")

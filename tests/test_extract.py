@@ -81,3 +81,22 @@ def test_a_page_whose_markup_holds_only_a_caption_is_read_from_its_json_ld() -> 
     article = extract_article(page["html"], url=page["url"])
     assert all(snippet in article.text for snippet in page["with"])
     assert len(article.text) > 3000
+
+
+@pytest.mark.parametrize(
+    ("host", "body"),
+    [
+        ("www.axios.com", "A new breed of intelligent video surveillance is being installed"),
+        ("www.popsugar.co.uk", "With a bowler hat, a set of false lashes"),
+    ],
+)
+def test_a_page_where_the_fast_extractor_finds_only_furniture_gets_the_full_cascade(
+    host: str, body: str
+) -> None:
+    """trafilatura's fast mode finds a newsletter's sign-off (axios) or a two-line intro (popsugar) on these
+    pages, a few hundred characters; its full cascade finds the article (bot.briefing.extract._body)."""
+    with gzip.open(REAL_PAGES, "rt", encoding="utf-8") as rows:
+        [page] = [row for line in rows if f"//{host}/" in (row := json.loads(line))["url"]]
+    article = extract_article(page["html"], url=page["url"])
+    assert body in article.text
+    assert len(article.text) > 3000

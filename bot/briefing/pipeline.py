@@ -130,7 +130,7 @@ def brief_article(
         sentences or visible, max_sentences=settings.summary.sentences, max_chars=settings.summary.max_chars
     )
     summary = [" ".join(strip_dateline(s.text).split()) for s in chosen]
-    doc = annotate(masked, [(s.start, s.end) for s in chosen])
+    doc = annotate(masked, [(s.start, s.end) for s in chosen], sentences=visible)
     published = article.published or stamped_publication(masked)
     return Briefing(
         title=title,

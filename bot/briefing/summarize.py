@@ -18,9 +18,9 @@ import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph
 from sumy.models.dom import Sentence as SumySentence
 from sumy.nlp.stemmers import Stemmer
-from sumy.summarizers.reduction import ReductionSummarizer
 
 from bot.briefing.boilerplate import is_boilerplate
+from bot.briefing.reduction import MatrixReduction
 from bot.briefing.sentences import SumyTokenizer, words
 from bot.models import Sentence
 from bot.stopwords import stop_words
@@ -46,8 +46,8 @@ def content_terms(text: str) -> tuple[str, ...]:
     return tuple(_stem(w) for w in lowered if w not in _STOP_WORDS)
 
 
-def _scorer() -> ReductionSummarizer:
-    summarizer = ReductionSummarizer(_stem)
+def _scorer() -> MatrixReduction:
+    summarizer = MatrixReduction(_stem)
     summarizer.stop_words = _STOP_WORDS
     return summarizer
 
