@@ -31,6 +31,9 @@ from bot.worker_process import FORKSERVER_PRELOAD, brief, load_models, start_wor
 log = logging.getLogger(__name__)
 
 
+OUT_OF_MEMORY_EXITS = frozenset({-signal.SIGKILL, -signal.SIGABRT, 1})
+
+
 def _what(source: Source) -> str:
     return source.url or f"pasted text ({len(source.text or source.html or '')} characters)"
 
@@ -86,11 +89,12 @@ class BriefingWorkers:
             log.warning("briefing of %s over the worker memory limit", _what(source))
             raise TooLargeError() from None
         except ProcessExpired as error:
-            # Out of memory shows as the kernel's SIGKILL, or as SIGABRT when C++ code (spaCy, numpy) fails
-            # an allocation under the memory limit (std::bad_alloc); any other end is a fault, not the user's.
-            if error.exitcode not in (-signal.SIGKILL, -signal.SIGABRT):
+            # Out of memory shows as the kernel's SIGKILL, as SIGABRT when C++ code (spaCy, numpy) fails an
+            # allocation under the memory limit (std::bad_alloc), or as exit code 1 when Python's MemoryError
+            # escapes the task itself (pebble pickling the answer at the ceiling); any other end is a fault.
+            if error.exitcode not in OUT_OF_MEMORY_EXITS:
                 raise
-            log.warning("briefing worker killed on %s (out of memory?): replaced", _what(source))
+            log.warning("briefing worker out of memory on %s (exit %s)", _what(source), error.exitcode)
             raise TooLargeError() from None
 
     def close(self) -> None:

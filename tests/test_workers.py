@@ -2,12 +2,15 @@
 memory ceiling answers `too_large` and keeps serving, and a worker exits when its owner is gone."""
 
 import asyncio
+import concurrent.futures
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pebble import ProcessExpired
 from processes import descendants, still_running
 
 from bot.config import Settings
@@ -122,3 +125,37 @@ async def test_workers_fork_from_a_forkserver_that_loaded_the_models_and_no_scip
     # The forkserver loaded the models and froze its objects before forking: the workers share those pages.
     assert frozen > 100_000
     assert not scipy  # nltk (under sumy) would pull in 75 MB of scipy for nothing
+
+
+class EndedPool:
+    """A pool whose every task ends with its worker process ending with `exitcode`."""
+
+    def __init__(self, exitcode: int) -> None:
+        self.exitcode = exitcode
+
+    def schedule(self, *_args: object, **_kwargs: object) -> "concurrent.futures.Future[object]":
+        future: concurrent.futures.Future[object] = concurrent.futures.Future()
+        future.set_exception(ProcessExpired("Abnormal termination", code=self.exitcode))
+        return future
+
+
+@pytest.mark.parametrize(
+    ("exitcode", "code"),
+    [
+        (-signal.SIGKILL, "too_large"),
+        (-signal.SIGABRT, "too_large"),
+        (1, "too_large"),
+        (-signal.SIGSEGV, None),
+    ],
+)
+async def test_a_worker_that_ends_out_of_memory_is_the_inputs_size_any_other_end_a_fault(
+    exitcode: int, code: str | None
+) -> None:
+    """The kernel's SIGKILL, C++'s abort on bad_alloc, and a MemoryError escaping the task (exit code 1, seen
+    when pebble pickles the answer at the ceiling) are the input's size; a crash is ours (internal_error)."""
+    workers = BriefingWorkers(Settings(), pool=EndedPool(exitcode))  # type: ignore[arg-type]
+    if code is None:
+        with pytest.raises(ProcessExpired):
+            await workers.brief(Source(text=STORY))
+    else:
+        assert await answer(workers, Source(text=STORY)) == code
