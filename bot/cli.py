@@ -96,7 +96,8 @@ async def _brief_command(args: argparse.Namespace, settings: Settings) -> int:
 
     async with AsyncExitStack() as stack:
         workers = await stack.enter_async_context(BriefingWorkers.in_thread(settings))
-        # The models load in the briefing thread (from now) while this one reads the file or fetches the page.
+        # The models load in the briefing thread while this one reads the file or fetches the page; the
+        # sleep(0) lets the loading start before this thread's own imports.
         warming = asyncio.create_task(workers.warm_up())
         stack.callback(warming.cancel)
         await asyncio.sleep(0)
