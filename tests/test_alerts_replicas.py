@@ -102,9 +102,11 @@ class SteppedBriefer(FakeBriefer):
         return briefing
 
 
-async def test_a_feed_whose_new_items_take_longer_than_a_lease_to_brief_is_not_polled_again_meanwhile(
+async def two_new_slow_stories(
     page_server: PageServer, cluster: Cluster
-) -> None:
+) -> tuple[FeedServer, SteppedBriefer, AlertWatcher, AlertWatcher]:
+    """Two replicas watching one feed for a channel, its baseline taken; then two new stories on it, each
+    briefing waiting for a step of the briefer's."""
     feeds = FeedServer(page_server)
     serving = [OLD]
     url = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving))
@@ -119,7 +121,14 @@ async def test_a_feed_whose_new_items_take_longer_than_a_lease_to_brief_is_not_p
         await replica.refresh()
     await first.poll_due()  # the baseline
     cluster.clock.advance(INTERVAL * 1.2)
-    serving[:0] = [FLOOD, TENNIS]  # two new stories, each a slow briefing
+    serving[:0] = [FLOOD, TENNIS]
+    return feeds, briefer, first, second
+
+
+async def test_a_feed_whose_new_items_take_longer_than_a_lease_to_brief_is_not_polled_again_meanwhile(
+    page_server: PageServer, cluster: Cluster
+) -> None:
+    feeds, briefer, first, second = await two_new_slow_stories(page_server, cluster)
 
     polling = asyncio.create_task(first.poll_due())
     await briefer.wait_for_calls(1)
@@ -145,21 +154,7 @@ async def test_a_feed_whose_new_items_take_longer_than_a_lease_to_brief_is_not_p
 async def test_the_items_a_replica_handled_before_it_died_are_not_briefed_again(
     page_server: PageServer, cluster: Cluster
 ) -> None:
-    feeds = FeedServer(page_server)
-    serving = [OLD]
-    url = feeds.feed("/main.xml", lambda _n: rss20("Valley", serving))
-    settings = AlertSettings(default_feeds=(url,))
-    await cluster.stores[0].add_subscription(
-        "slack", "C1", "floods", created_by="U", created_at=0.0, digest=None
-    )
-    briefer = SteppedBriefer()
-    cluster.briefer = briefer
-    first, second = cluster.replica(0, settings), cluster.replica(1, settings)
-    for replica in (first, second):
-        await replica.refresh()
-    await first.poll_due()  # the baseline
-    cluster.clock.advance(INTERVAL * 1.2)
-    serving[:0] = [FLOOD, TENNIS]
+    _, briefer, first, second = await two_new_slow_stories(page_server, cluster)
 
     polling = asyncio.create_task(first.poll_due())
     await briefer.wait_for_calls(1)

@@ -273,7 +273,6 @@ class AlertWatcher:
             # after a long run of briefings (this one's lease run out, or this one killed) skips this item.
             await self._store.mark_seen(url, [item.key], now)
             await self._poller.keep_lease(url)
-        await self._store.mark_seen(url, keys, now)
 
     async def _process(self, item: FeedItem, readers: set[tuple[str, str]], now: float) -> bool:
         """Queue the item's alerts; True when at least one was queued."""
